@@ -1,0 +1,55 @@
+/**
+ * The indexer's contract with the daemon. The daemon's job manager (daemon/jobs.ts) is the only caller: it
+ * runs at most one index job per project at a time.
+ */
+export type IndexMode = 'full' | 'incremental';
+
+export interface IndexProgress {
+  phase: 'scan' | 'parse' | 'resolve' | 'write';
+  done: number;
+  total: number;
+}
+
+export interface IndexOptions {
+  mode: IndexMode;
+  signal?: AbortSignal;
+  onProgress?: (p: IndexProgress) => void;
+  /**
+   * Relative paths known to have changed (from the watcher). A hint that narrows the scan; the indexer still
+   * decides by size/mtime/hash. Absent: scan the whole tree.
+   */
+  changedPaths?: string[];
+}
+
+export interface SkippedFile {
+  path: string;
+  /** e.g. `too large (5.0 MiB > 1 MiB)`, `binary (NUL byte)`, `unreadable: ENOENT`, `symlink loop` */
+  reason: string;
+}
+
+export interface IndexReport {
+  projectId: number;
+  root: string;
+  mode: IndexMode;
+  durationMs: number;
+  files: { total: number; parsed: number; unchanged: number; added: number; changed: number; removed: number };
+  lines: number;
+  nodes: number;
+  edges: number;
+  calls: { resolved: number; unresolved: number };
+  skipped: SkippedFile[];
+  /** Files indexed despite syntax errors or invalid UTF-8. */
+  errors: Array<{ path: string; message: string }>;
+  gitHead: string | null;
+}
+
+export interface Indexer {
+  /** Indexes `root` (a realpath) into its project, creating the project if needed. */
+  index(root: string, opts: IndexOptions): Promise<IndexReport>;
+  /**
+   * Relative paths whose size or mtime differ from the live snapshot, plus added and removed files (a cheap
+   * scan, no parsing): the freshness ("N files changed since") of an answer.
+   */
+  changedSince(projectId: number): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Project rows: the registry of indexed repositories and the pointer to each one's live snapshot.
+ */
+import { basename } from 'node:path';
+import type { Store } from './db.js';
+
+export type ProjectState = 'new' | 'indexing' | 'ready' | 'failed';
+
+export interface ProjectRow {
+  id: number;
+  root: string;
+  name: string;
+  snapshot: number | null;
+  state: ProjectState;
+  error: string | null;
+  createdAt: number;
+  indexedAt: number | null;
+  gitHead: string | null;
+  stats: Record<string, unknown> | null;
+}
+
+interface RawProject {
+  id: number;
+  root: string;
+  name: string;
+  snapshot: number | null;
+  state: ProjectState;
+  error: string | null;
+  created_at: number;
+  indexed_at: number | null;
+  git_head: string | null;
+  stats: string | null;
+}
+
+const COLUMNS = 'id, root, name, snapshot, state, error, created_at, indexed_at, git_head, stats';
+
+function toRow(r: RawProject): ProjectRow {
+  return {
+    id: r.id,
+    root: r.root,
+    name: r.name,
+    snapshot: r.snapshot,
+    state: r.state,
+    error: r.error,
+    createdAt: r.created_at,
+    indexedAt: r.indexed_at,
+    gitHead: r.git_head,
+    stats: r.stats ? (JSON.parse(r.stats) as Record<string, unknown>) : null,
+  };
+}
+
+export function listProjects(store: Store): ProjectRow[] {
+  return (store.db.prepare(`SELECT ${COLUMNS} FROM projects ORDER BY root`).all() as RawProject[]).map(toRow);
+}
+
+export function getProject(store: Store, id: number): ProjectRow | undefined {
+  const r = store.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as RawProject | undefined;
+  return r && toRow(r);
+}
+
+export function projectByRoot(store: Store, root: string): ProjectRow | undefined {
+  const r = store.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE root = ?`).get(root) as RawProject | undefined;
+  return r && toRow(r);
+}
+
+/** The project row for a root, created (state `new`) if absent. `root` must already be a realpath. */
+export function ensureProject(store: Store, root: string): ProjectRow {
+  const existing = projectByRoot(store, root);
+  if (existing) return existing;
+  store.write(() => {
+    store.db
+      .prepare(`INSERT OR IGNORE INTO projects(root, name, created_at) VALUES (?, ?, ?)`)
+      .run(root, basename(root) || root, Date.now());
+  });
+  return projectByRoot(store, root)!;
+}
+
+export function setProjectState(store: Store, id: number, state: ProjectState, error: string | null = null): void {
+  store.write(() => {
+    store.db.prepare(`UPDATE projects SET state = ?, error = ? WHERE id = ?`).run(state, error, id);
+  });
+}
+
+/**
+ * The project whose root contains `path` (longest root wins, so a nested project beats its parent).
+ */
+export function projectContaining(store: Store, path: string): ProjectRow | undefined {
+  let best: ProjectRow | undefined;
+  for (const p of listProjects(store)) {
+    if (path === p.root || path.startsWith(p.root.endsWith('/') ? p.root : p.root + '/')) {
+      if (!best || p.root.length > best.root.length) best = p;
+    }
+  }
+  return best;
+}

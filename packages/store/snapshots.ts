@@ -1,0 +1,68 @@
+/**
+ * Snapshot lifecycle: create, publish (flip the project's live pointer), and drop in short batches so a
+ * big delete never blocks the daemon's event loop.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Store } from './db.js';
+
+const GRAPH_TABLES = ['edges', 'unresolved_calls', 'nodes', 'files'] as const;
+const DELETE_BATCH = 5000;
+
+export function createSnapshot(store: Store, projectId: number): number {
+  return store.write(
+    () =>
+      store.db
+        .prepare(`INSERT INTO snapshots(project_id, created_at, complete) VALUES (?, ?, 0)`)
+        .run(projectId, Date.now()).lastInsertRowid as number,
+  );
+}
+
+/** Makes `snapshot` the project's live graph in one transaction; returns the snapshot it replaced. */
+export function publishSnapshot(
+  store: Store,
+  projectId: number,
+  snapshot: number,
+  fields: { indexedAt: number; gitHead: string | null; stats: unknown },
+): number | null {
+  return store.write(() => {
+    const prev = store.db.prepare(`SELECT snapshot FROM projects WHERE id = ?`).get(projectId) as { snapshot: number | null };
+    store.db.prepare(`UPDATE snapshots SET complete = 1 WHERE id = ?`).run(snapshot);
+    store.db
+      .prepare(`UPDATE projects SET snapshot = ?, state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+      .run(snapshot, fields.indexedAt, fields.gitHead, JSON.stringify(fields.stats), projectId);
+    return prev?.snapshot ?? null;
+  });
+}
+
+/** Deletes every row of a snapshot, a batch per transaction, yielding to the event loop in between. */
+export async function dropSnapshot(store: Store, snapshot: number): Promise<void> {
+  for (const table of GRAPH_TABLES) {
+    const del = store.db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ${DELETE_BATCH})`);
+    for (;;) {
+      const { changes } = store.write(() => del.run(snapshot));
+      if (changes < DELETE_BATCH) break;
+      await yieldToLoop();
+    }
+  }
+  store.write(() => store.db.prepare(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
+}
+
+/**
+ * Snapshots no project points at: left by a daemon killed mid-index, or by a dropped project. Swept at
+ * start-up (and safe to sweep any time no index job is writing them).
+ */
+export function orphanSnapshots(store: Store, inUse: Iterable<number> = []): number[] {
+  const busy = new Set(inUse);
+  const rows = store.db
+    .prepare(`SELECT s.id FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.snapshot = s.id)`)
+    .all() as Array<{ id: number }>;
+  return rows.map((r) => r.id).filter((id) => !busy.has(id));
+}
+
+/** Removes a project and all its data (every snapshot). */
+export async function deleteProjectData(store: Store, projectId: number): Promise<void> {
+  const snaps = store.db.prepare(`SELECT id FROM snapshots WHERE project_id = ?`).all(projectId) as Array<{ id: number }>;
+  store.write(() => store.db.prepare(`UPDATE projects SET snapshot = NULL WHERE id = ?`).run(projectId));
+  for (const { id } of snaps) await dropSnapshot(store, id);
+  store.write(() => store.db.prepare(`DELETE FROM projects WHERE id = ?`).run(projectId));
+}
