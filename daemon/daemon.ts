@@ -1,0 +1,228 @@
+/**
+ * The daemon: owns the database, the indexer, the watchers and the sessions; serves them on the socket.
+ * Lifecycle: start (under the start lock) → serve → idle timeout / stop / hand-over → drain → exit.
+ */
+import type { ServerResponse } from 'node:http';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import type { CachePaths, DaemonSettings } from '../packages/config/index.js';
+import { removeRegistration, writeRegistration } from '../packages/config/registration.js';
+import type { Indexer } from '../packages/indexer/api.js';
+import type { Logger } from '../packages/log/index.js';
+import { CodehiveError, PROTOCOL_VERSION, type BuildInfo, type HealthReply } from '../packages/protocol/index.js';
+import type { Store } from '../packages/store/db.js';
+import { listProjects, type ProjectRow } from '../packages/store/projects.js';
+import { dropSnapshot, orphanSnapshots } from '../packages/store/snapshots.js';
+import { streamExport } from './export.js';
+import { JobManager } from './jobs.js';
+import { ProjectResolver, type ChangeFeed } from './projects.js';
+import { buildServer } from './server.js';
+import { SessionRegistry } from './sessions.js';
+import { buildStatus, type DaemonStatus } from './status.js';
+import { ToolRunner, type HandlerMap } from './tools.js';
+import { ProjectWatchers } from './watch.js';
+
+const CHECKPOINT_EVERY_MS = 30_000;
+const DRAIN_LIMIT_MS = 30_000;
+/** A session whose hold never arrived (client died right after attach) is dropped after this. */
+const UNHELD_GRACE_MS = 15_000;
+
+export interface DaemonDeps {
+  paths: CachePaths;
+  socketPath: string;
+  settings: DaemonSettings;
+  build: BuildInfo;
+  store: Store;
+  indexer: Indexer;
+  handlers: HandlerMap;
+  log: Logger;
+}
+
+export class Daemon {
+  readonly paths: CachePaths;
+  readonly socketPath: string;
+  readonly settings: DaemonSettings;
+  readonly build: BuildInfo;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly sessions = new SessionRegistry();
+  readonly jobs: JobManager;
+  readonly projects: ProjectResolver;
+  readonly tools: ToolRunner;
+  readonly watchers: ProjectWatchers;
+  readonly startedAt = Date.now();
+  draining = false;
+  /** Called once shutdown has finished (the entry point exits the process). */
+  onStopped: (() => void) | null = null;
+
+  private readonly indexer: Indexer;
+  private readonly shutdownController = new AbortController();
+  private app: FastifyInstance | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private idleSince: number | null = Date.now();
+  private stopping: Promise<void> | null = null;
+
+  constructor(deps: DaemonDeps) {
+    this.paths = deps.paths;
+    this.socketPath = deps.socketPath;
+    this.settings = deps.settings;
+    this.build = deps.build;
+    this.store = deps.store;
+    this.log = deps.log;
+    this.indexer = deps.indexer;
+    this.jobs = new JobManager(deps.indexer, deps.log);
+    this.watchers = new ProjectWatchers(this.store, this.jobs, this.settings, this.log);
+    const feed: ChangeFeed = this.watchers;
+    this.projects = new ProjectResolver(this.store, this.jobs, feed, this.settings);
+    this.tools = new ToolRunner({
+      store: this.store,
+      settings: this.settings,
+      log: this.log,
+      sessions: this.sessions,
+      jobs: this.jobs,
+      projects: this.projects,
+      handlers: deps.handlers,
+      forget: (p: ProjectRow) => this.watchers.unwatch(p.id),
+      shutdownSignal: this.shutdownController.signal,
+    });
+    this.sessions.on(() => this.touch());
+    this.jobs.onIdle(() => this.touch());
+  }
+
+  /** Listens on the socket (0600) and writes the registration file. The caller holds the start lock. */
+  async listen(): Promise<void> {
+    this.app = buildServer(this);
+    // Create the socket owner-only from the first instant, not chmod'ed after a window.
+    const oldMask = process.umask(0o177);
+    try {
+      await this.app.listen({ path: this.socketPath });
+    } finally {
+      process.umask(oldMask);
+    }
+    chmodSync(this.socketPath, 0o600);
+    writeRegistration(this.paths.registration, {
+      ...this.build,
+      pid: process.pid,
+      socketPath: this.socketPath,
+      protocol: PROTOCOL_VERSION,
+      startedAt: this.startedAt,
+      cacheDir: this.paths.dir,
+    });
+    this.log.info('ready', { socket: this.socketPath, version: this.build.version, build: this.build.buildId });
+    this.startTimers();
+  }
+
+  /** Work that must not delay the first answer: sweep orphans, watch and catch up every project. */
+  async afterStart(): Promise<void> {
+    for (const id of orphanSnapshots(this.store)) {
+      this.log.info('sweeping orphan snapshot', { snapshot: id });
+      await dropSnapshot(this.store, id);
+    }
+    for (const p of listProjects(this.store)) {
+      if (this.draining) return;
+      await this.watchers.open(p);
+    }
+  }
+
+  private startTimers(): void {
+    const checkpoint = setInterval(() => {
+      try {
+        this.store.checkpoint('timer');
+      } catch (err) {
+        this.log.warn('checkpoint failed', { err: (err as Error).message });
+      }
+    }, CHECKPOINT_EVERY_MS);
+    const idleTick = Math.max(200, Math.min(5_000, (this.settings.idleTimeoutSec * 1000) / 4));
+    const idle = setInterval(() => this.checkIdle(), idleTick);
+    checkpoint.unref();
+    this.timers.push(checkpoint, idle);
+  }
+
+  private touch(): void {
+    this.idleSince = this.isIdle() ? (this.idleSince ?? Date.now()) : null;
+  }
+
+  private isIdle(): boolean {
+    return this.sessions.size === 0 && !this.jobs.busy && this.tools.active === 0;
+  }
+
+  private checkIdle(): void {
+    const now = Date.now();
+    for (const s of this.sessions.list()) {
+      if (!s.held && now - s.since > UNHELD_GRACE_MS) this.sessions.detach(s.id);
+    }
+    if (!this.isIdle()) {
+      this.idleSince = null;
+      return;
+    }
+    this.idleSince ??= now;
+    if (now - this.idleSince >= this.settings.idleTimeoutSec * 1000) {
+      void this.shutdown(`idle for ${this.settings.idleTimeoutSec}s with no session`, true);
+    }
+  }
+
+  health(): HealthReply {
+    return {
+      ok: true,
+      pid: process.pid,
+      protocol: PROTOCOL_VERSION,
+      startedAt: this.startedAt,
+      draining: this.draining,
+      cacheDir: this.paths.dir,
+      ...this.build,
+    };
+  }
+
+  status(): DaemonStatus {
+    return buildStatus(this);
+  }
+
+  async exportGraph(query: Record<string, string>, res: ServerResponse): Promise<void> {
+    await streamExport(this, query, res);
+  }
+
+  /**
+   * Drains (refuses new calls, lets in-flight ones finish, bounded), stops jobs and watchers, closes the
+   * server and the database, then removes the registration and socket. The database is closed before the
+   * registration goes, so a successor never opens it while we still hold it.
+   */
+  shutdown(reason: string, drain: boolean): Promise<void> {
+    this.stopping ??= this.doShutdown(reason, drain);
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string, drain: boolean): Promise<void> {
+    this.log.info('shutdown', { reason, drain, sessions: this.sessions.size, inflight: this.tools.active });
+    this.draining = true;
+    if (drain) {
+      const deadline = Date.now() + DRAIN_LIMIT_MS;
+      while (this.tools.active > 0 && Date.now() < deadline) await sleep(25);
+    }
+    this.shutdownController.abort();
+    for (const t of this.timers) clearInterval(t);
+    await this.watchers.close();
+    await this.jobs.cancelAll();
+    await this.indexer.close().catch((err) => this.log.warn('indexer close failed', { err: (err as Error).message }));
+    await this.app?.close().catch(() => undefined);
+    try {
+      this.store.close();
+    } catch (err) {
+      this.log.error('database close failed', { err });
+    }
+    // Socket before registration: a successor waits for our registration to go (or our pid to die) before it
+    // binds, so by then nothing of ours can remove its socket.
+    try {
+      unlinkSync(this.socketPath);
+    } catch {
+      /* closing the server already removed it */
+    }
+    removeRegistration(this.paths.registration, process.pid);
+    this.log.info('exit', { reason });
+    this.onStopped?.();
+  }
+}
+
+export function daemonError(message: string): CodehiveError {
+  return new CodehiveError('INTERNAL', message);
+}

@@ -1,0 +1,130 @@
+/**
+ * Which project a call is about, and how fresh its graph is. A call names a project by root path or name,
+ * or defaults to the project containing the session's working directory (or one of its MCP roots). Before a
+ * query runs, changes already seen on disk are applied (read-your-writes), so an edit saved in one agent
+ * window is in the next answer of any other.
+ */
+import { realpathSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { DaemonSettings } from '../packages/config/index.js';
+import { CodehiveError } from '../packages/protocol/index.js';
+import type { Store } from '../packages/store/db.js';
+import { listProjects, projectByRoot, projectContaining, type ProjectRow } from '../packages/store/projects.js';
+import type { Freshness } from '../packages/tools/context.js';
+import type { JobManager } from './jobs.js';
+
+/** What the daemon needs from the watcher layer (packages/watcher). */
+export interface ChangeFeed {
+  /** Changes seen on disk for the project and not yet indexed. */
+  pending(projectId: number): number;
+  /** Hands pending changes to the indexer now and waits for them to be applied. */
+  flush(projectId: number): Promise<void>;
+  state(projectId: number): string;
+}
+
+/** Read-your-writes waits at most this long for a re-index before answering from what is there. */
+const FRESH_WAIT_MS = 10_000;
+
+export class ProjectResolver {
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobManager,
+    private readonly feed: ChangeFeed,
+    private readonly settings: DaemonSettings,
+  ) {}
+
+  /** Canonical root for a path a client gave (relative to its cwd); checks existence and confinement. */
+  canonicalRoot(path: string, cwd: string): string {
+    const abs = isAbsolute(path) ? path : resolve(cwd, path);
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      throw new CodehiveError('NOT_FOUND', `${abs} does not exist; pass the repository's root directory`);
+    }
+    this.checkAllowed(real);
+    return real;
+  }
+
+  checkAllowed(real: string): void {
+    const allowed = this.settings.allowedRoots;
+    if (!allowed) return;
+    if (!allowed.some((r) => real === r || real.startsWith(r.endsWith('/') ? r : r + '/'))) {
+      throw new CodehiveError('PATH_NOT_ALLOWED', `${real} is outside CODEHIVE_ALLOWED_ROOTS (${allowed.join(', ')})`);
+    }
+  }
+
+  /** The project a call is about (see module comment); throws UNKNOWN_PROJECT naming the known ones. */
+  find(arg: string | undefined, cwd: string, roots: string[]): ProjectRow {
+    if (arg) return this.byArg(arg, cwd);
+    for (const dir of [cwd, ...roots]) {
+      const real = safeRealpath(dir);
+      const p = real && projectContaining(this.store, real);
+      if (p) return p;
+    }
+    throw this.unknown(`no indexed project contains ${cwd}; index it first with index_repository {"path": "${cwd}"}`);
+  }
+
+  private byArg(arg: string, cwd: string): ProjectRow {
+    const looksLikePath = arg.includes('/') || arg === '.' || arg === '..';
+    if (looksLikePath) {
+      const real = safeRealpath(isAbsolute(arg) ? arg : resolve(cwd, arg));
+      const p = real && (projectByRoot(this.store, real) ?? projectContaining(this.store, real));
+      if (p) return p;
+      throw this.unknown(`${arg} is not inside an indexed project; index it with index_repository {"path": "${arg}"}`);
+    }
+    const named = listProjects(this.store).filter((p) => p.name === arg);
+    if (named.length === 1) return named[0]!;
+    if (named.length > 1) {
+      throw new CodehiveError('UNKNOWN_PROJECT', `several projects are named ${arg}; pass the root path instead: ${named.map((p) => p.root).join(', ')}`, {
+        candidates: named.map((p) => p.root),
+      });
+    }
+    throw this.unknown(`no project named ${arg}`);
+  }
+
+  private unknown(message: string): CodehiveError {
+    const known = listProjects(this.store).map((p) => p.root);
+    const suffix = known.length ? ` Known projects: ${known.join(', ')}` : ' No project is indexed yet.';
+    return new CodehiveError('UNKNOWN_PROJECT', message + '.' + suffix, { knownProjects: known });
+  }
+
+  /**
+   * Applies what the watcher has seen, or waits for a running job, so the answer reflects edits saved before
+   * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale.
+   */
+  async makeFresh(project: ProjectRow): Promise<ProjectRow> {
+    const work = this.feed.pending(project.id) > 0 ? this.feed.flush(project.id) : this.jobs.current(project.root);
+    if (work) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((r) => (timer = setTimeout(r, FRESH_WAIT_MS)));
+      await Promise.race([work.then(() => undefined, () => undefined), timeout]);
+      clearTimeout(timer);
+    }
+    const row = projectByRoot(this.store, project.root) ?? project;
+    if (row.snapshot === null) {
+      const why = row.state === 'failed' ? `its last index failed: ${row.error}` : 'its first index has not finished yet';
+      throw new CodehiveError('BUSY', `project ${row.root} has no graph yet (${why}); check index_status, or run index_repository`);
+    }
+    return row;
+  }
+
+  freshness(project: ProjectRow): Freshness {
+    const pendingChanges = this.feed.pending(project.id);
+    const watch = this.feed.state(project.id);
+    return {
+      indexedAt: project.indexedAt,
+      pendingChanges,
+      watch,
+      stale: pendingChanges > 0 || watch !== 'watching' || this.jobs.current(project.root) !== undefined,
+    };
+  }
+}
+
+function safeRealpath(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}

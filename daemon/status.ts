@@ -1,0 +1,92 @@
+/**
+ * The status report (`GET /v1/status`, `codehive status`): process, database, sessions, projects, jobs.
+ */
+import type { SqliteInfo } from '../packages/store/db.js';
+import { listProjects } from '../packages/store/projects.js';
+import type { Daemon } from './daemon.js';
+import type { JobInfo } from './jobs.js';
+
+export interface ProjectStatus {
+  id: number;
+  root: string;
+  name: string;
+  state: string;
+  error: string | null;
+  files: number;
+  symbols: number;
+  indexedAt: number | null;
+  gitHead: string | null;
+  watch: string;
+  pendingChanges: number;
+}
+
+export interface DaemonStatus {
+  running: true;
+  pid: number;
+  version: string;
+  buildId: string;
+  protocol: number;
+  startedAt: number;
+  uptimeSec: number;
+  draining: boolean;
+  socket: string;
+  cacheDir: string;
+  logFile: string;
+  memory: { rssBytes: number; heapUsedBytes: number };
+  sqlite: SqliteInfo & { path: string; openedBy: string };
+  sessions: Array<{ id: string; kind: string; client: string; pid: number; cwd: string; since: number; calls: number }>;
+  projects: ProjectStatus[];
+  jobs: JobInfo[];
+  inflightCalls: number;
+}
+
+export function buildStatus(d: Daemon): DaemonStatus {
+  const mem = process.memoryUsage();
+  const counts = d.store.db.prepare(
+    `SELECT (SELECT COUNT(*) FROM files WHERE snapshot = @s) AS files,
+            (SELECT COUNT(*) FROM nodes WHERE snapshot = @s AND kind NOT IN ('Project','Folder','File')) AS symbols`,
+  );
+  return {
+    running: true,
+    pid: process.pid,
+    version: d.build.version,
+    buildId: d.build.buildId,
+    protocol: d.health().protocol,
+    startedAt: d.startedAt,
+    uptimeSec: Math.round((Date.now() - d.startedAt) / 1000),
+    draining: d.draining,
+    socket: d.socketPath,
+    cacheDir: d.paths.dir,
+    logFile: d.paths.daemonLog,
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    // Only this process ever opens the database while it runs; say so, with the pid to check it by.
+    sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
+    sessions: d.sessions.list().map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      client: `${s.client.name}${s.client.version ? '@' + s.client.version : ''}`,
+      pid: s.pid,
+      cwd: s.cwd,
+      since: s.since,
+      calls: s.calls,
+    })),
+    projects: listProjects(d.store).map((p) => {
+      const c = p.snapshot === null ? { files: 0, symbols: 0 } : (counts.get({ s: p.snapshot }) as { files: number; symbols: number });
+      return {
+        id: p.id,
+        root: p.root,
+        name: p.name,
+        state: p.state,
+        error: p.error,
+        files: c.files,
+        symbols: c.symbols,
+        indexedAt: p.indexedAt,
+        gitHead: p.gitHead,
+        watch: d.watchers.state(p.id),
+        pendingChanges: d.watchers.pending(p.id),
+      };
+    }),
+    jobs: d.jobs.list(),
+    inflightCalls: d.tools.active,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Tool calls: validate the arguments against the shared schema, build the handler's context, run it, and
+ * stream the answer back as NDJSON (progress lines, then one result or error line). The client closing
+ * the request aborts the handler's signal (MCP cancellation is forwarded this way).
+ */
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { DaemonSettings } from '../packages/config/index.js';
+import type { Logger } from '../packages/log/index.js';
+import { asCodehiveError, CodehiveError, type ToolCallRequest, type ToolEvent, type ToolResult } from '../packages/protocol/index.js';
+import type { Store } from '../packages/store/db.js';
+import { deleteProjectData } from '../packages/store/snapshots.js';
+import type { ProjectRow } from '../packages/store/projects.js';
+import type { ToolContext, ToolHandler } from '../packages/tools/context.js';
+import { isToolName, TOOL_INPUTS, type ToolName } from '../packages/tools/definitions.js';
+import type { JobManager } from './jobs.js';
+import type { ProjectResolver } from './projects.js';
+import type { SessionRegistry } from './sessions.js';
+
+export type HandlerMap = { [N in ToolName]: ToolHandler<N> };
+
+export interface ToolDeps {
+  store: Store;
+  settings: DaemonSettings;
+  log: Logger;
+  sessions: SessionRegistry;
+  jobs: JobManager;
+  projects: ProjectResolver;
+  handlers: HandlerMap;
+  /** Stops watching a project before its data is deleted. */
+  forget(project: ProjectRow): Promise<void>;
+  /** Aborted when the daemon shuts down. */
+  shutdownSignal: AbortSignal;
+}
+
+const validators = new Map<ToolName, z.ZodTypeAny>();
+function validatorFor(name: ToolName): z.ZodTypeAny {
+  let v = validators.get(name);
+  if (!v) validators.set(name, (v = z.object(TOOL_INPUTS[name]).strict()));
+  return v;
+}
+
+/** Parses `args` for `name`, or throws BAD_REQUEST naming each offending argument. */
+export function validateArgs(name: string, args: unknown): { name: ToolName; args: Record<string, unknown> } {
+  if (!isToolName(name)) throw new CodehiveError('UNKNOWN_TOOL', `unknown tool ${JSON.stringify(name)}; tools are: ${Object.keys(TOOL_INPUTS).join(', ')}`);
+  const parsed = validatorFor(name).safeParse(args ?? {});
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+    throw new CodehiveError('BAD_REQUEST', `invalid arguments for ${name}: ${detail}`);
+  }
+  return { name, args: parsed.data as Record<string, unknown> };
+}
+
+export class ToolRunner {
+  private inflight = 0;
+
+  constructor(private readonly deps: ToolDeps) {}
+
+  get active(): number {
+    return this.inflight;
+  }
+
+  /** Runs a call and writes NDJSON events to `res`. Never throws. */
+  async handle(rawName: string, body: ToolCallRequest, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort();
+    this.deps.shutdownSignal.addEventListener('abort', onShutdown);
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const send = (ev: ToolEvent) => {
+      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(ev) + '\n');
+    };
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    this.inflight++;
+    const started = performance.now();
+    try {
+      const result = await this.call(rawName, body, controller.signal, send);
+      send({ type: 'result', result });
+    } catch (err) {
+      const e = controller.signal.aborted && !(err instanceof CodehiveError) ? new CodehiveError('CANCELLED', `${rawName} was cancelled`) : asCodehiveError(err);
+      if (e.code === 'INTERNAL') this.deps.log.error('tool failed', { tool: rawName, err });
+      send({ type: 'error', error: e.toBody() });
+    } finally {
+      this.inflight--;
+      this.deps.shutdownSignal.removeEventListener('abort', onShutdown);
+      this.deps.log.debug('tool', { tool: rawName, ms: Math.round(performance.now() - started) });
+      res.end();
+    }
+  }
+
+  private async call(rawName: string, body: ToolCallRequest, signal: AbortSignal, send: (ev: ToolEvent) => void): Promise<ToolResult> {
+    const { name, args } = validateArgs(rawName, body.arguments);
+    const session = body.sessionId ? this.deps.sessions.get(body.sessionId) : undefined;
+    if (session) session.calls++;
+    const ctx = this.context(session?.cwd ?? body.cwd ?? '/', session?.roots ?? [], signal, body.progress ? send : null);
+    const handler = this.deps.handlers[name] as ToolHandler<ToolName>;
+    return handler(ctx, args as never);
+  }
+
+  private context(cwd: string, roots: string[], signal: AbortSignal, send: ((ev: ToolEvent) => void) | null): ToolContext {
+    const { store, settings, log, jobs, projects } = this.deps;
+    return {
+      store,
+      settings,
+      log,
+      signal,
+      cwd,
+      roots,
+      project: async (arg) => projects.makeFresh(projects.find(arg, cwd, roots)),
+      index: (root, mode, onProgress) => jobs.run(projects.canonicalRoot(root, cwd), mode, { onProgress }),
+      deleteProject: async (project) => {
+        await this.deps.forget(project);
+        await jobs.cancel(project.root);
+        await deleteProjectData(store, project.id);
+      },
+      freshness: async (project) => projects.freshness(project),
+      progress: (progress, total, message) => send?.({ type: 'progress', progress, total, message }),
+    };
+  }
+}

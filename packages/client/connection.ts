@@ -1,0 +1,195 @@
+/**
+ * A client's link to the daemon (the MCP shim's, or the CLI's): finds or spawns the daemon, attaches a
+ * session held open by one long request (so the daemon notices a client killed with SIGKILL), and calls
+ * tools. When the daemon dies, the next call respawns it; a read-only call in flight is retried once.
+ */
+import type http from 'node:http';
+import type { Logger } from '../log/index.js';
+import {
+  CodehiveError,
+  ROUTES,
+  type AttachReply,
+  type AttachRequest,
+  type ClientInfo,
+  type ErrorBody,
+  type SessionUpdate,
+  type ToolCallRequest,
+  type ToolEvent,
+  type ToolResult,
+} from '../protocol/index.js';
+import { ensureDaemon, type DaemonEndpoint } from './daemon.js';
+import { errorFromBody, isConnectionError, ndjsonLines, openRequest, requestJson, resetConnections } from './http.js';
+
+export interface ConnectionOptions {
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  kind: 'mcp' | 'cli';
+  client: ClientInfo;
+  cwd: string;
+  /** Attach a session (MCP shims do; one-off CLI calls don't need one). */
+  session: boolean;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: number, total?: number, message?: string) => void;
+  /** Safe to run twice: retried once if the daemon dies mid-call. */
+  readOnly: boolean;
+}
+
+export class DaemonConnection {
+  private endpoint: DaemonEndpoint | null = null;
+  private sessionId: string | null = null;
+  private hold: http.IncomingMessage | null = null;
+  private connecting: Promise<DaemonEndpoint> | null = null;
+  private client: ClientInfo;
+  private roots: string[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.client = opts.client;
+  }
+
+  /** The daemon endpoint, spawning the daemon and attaching the session if needed (single-flight). */
+  connect(): Promise<DaemonEndpoint> {
+    if (this.endpoint) return Promise.resolve(this.endpoint);
+    this.connecting ??= this.doConnect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<DaemonEndpoint> {
+    const ep = await ensureDaemon({ env: this.opts.env, log: this.opts.log });
+    if (this.opts.session) await this.attach(ep);
+    this.endpoint = ep;
+    return ep;
+  }
+
+  private async attach(ep: DaemonEndpoint): Promise<void> {
+    const req: AttachRequest = { client: this.client, pid: process.pid, cwd: this.opts.cwd, roots: this.roots, kind: this.opts.kind };
+    const { sessionId } = await requestJson<AttachReply>(ep.socketPath, ROUTES.sessions, { body: req });
+    this.sessionId = sessionId;
+    // The held request is the session's lifeline: when this process dies, the daemon sees it close.
+    const res = await openRequest(ep.socketPath, ROUTES.sessionHold.replace(':id', sessionId), { dedicated: true });
+    if ((res.statusCode ?? 500) >= 400) throw new CodehiveError('INTERNAL', `session hold refused (HTTP ${res.statusCode})`);
+    this.hold = res;
+    res.resume();
+    const onGone = () => {
+      if (this.hold === res) this.lost('session hold closed');
+    };
+    res.on('close', onGone);
+    res.on('error', onGone);
+    this.opts.log.info('attached', { sessionId, daemonPid: ep.health.pid });
+  }
+
+  /** Forget the daemon: the next call finds or spawns one again. */
+  private lost(why: string): void {
+    if (!this.endpoint && !this.hold) return;
+    this.opts.log.warn('daemon connection lost', { why });
+    if (this.endpoint) resetConnections(this.endpoint.socketPath);
+    const hold = this.hold;
+    this.hold = null;
+    this.endpoint = null;
+    this.sessionId = null;
+    hold?.destroy();
+  }
+
+  async setClient(client: ClientInfo): Promise<void> {
+    this.client = client;
+    await this.patchSession({ client });
+  }
+
+  async setRoots(roots: string[]): Promise<void> {
+    this.roots = roots;
+    await this.patchSession({ roots });
+  }
+
+  private async patchSession(update: SessionUpdate): Promise<void> {
+    if (!this.endpoint || !this.sessionId) return; // sent with the next attach
+    try {
+      await requestJson(this.endpoint.socketPath, ROUTES.session.replace(':id', this.sessionId), { method: 'PATCH', body: update });
+    } catch (err) {
+      this.opts.log.warn('session update failed', { err: (err as Error).message });
+    }
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<ToolResult> {
+    for (let attempt = 0; ; attempt++) {
+      const ep = await this.connect();
+      let delivered = false;
+      try {
+        return await this.callOnce(ep, name, args, opts, () => (delivered = true));
+      } catch (err) {
+        if (opts.signal?.aborted) throw new CodehiveError('CANCELLED', `${name} was cancelled`);
+        if (!isConnectionError(err)) throw err;
+        this.lost(`${name}: ${(err as Error).message}`);
+        // Not delivered (refused, draining) is always safe to resend; delivered is safe only for reads.
+        const retryable = !delivered || opts.readOnly || (err instanceof CodehiveError && err.code === 'DRAINING');
+        if (attempt === 0 && retryable && !this.closed) continue;
+        throw new CodehiveError(
+          'DAEMON_DIED',
+          delivered && !opts.readOnly
+            ? `the codehive daemon stopped while ${name} was running; it has been restarted. The work may be incomplete: call ${name} again.`
+            : `the codehive daemon stopped during ${name} and did not come back; see the log in the cache dir and try again`,
+        );
+      }
+    }
+  }
+
+  private async callOnce(
+    ep: DaemonEndpoint,
+    name: string,
+    args: Record<string, unknown>,
+    opts: CallOptions,
+    markDelivered: () => void,
+  ): Promise<ToolResult> {
+    const body: ToolCallRequest = {
+      sessionId: this.sessionId ?? undefined,
+      cwd: this.opts.cwd,
+      arguments: args,
+      progress: Boolean(opts.onProgress),
+    };
+    const res = await openRequest(ep.socketPath, ROUTES.tool.replace(':name', encodeURIComponent(name)), { body, signal: opts.signal });
+    markDelivered();
+    if ((res.statusCode ?? 500) >= 400) {
+      const text = await collect(res);
+      let parsed: unknown = {};
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* fall through to a generic error */
+      }
+      throw errorFromBody(parsed, res.statusCode ?? 500);
+    }
+    try {
+      for await (const line of ndjsonLines(res)) {
+        const ev = line as ToolEvent;
+        if (ev.type === 'progress') opts.onProgress?.(ev.progress, ev.total, ev.message);
+        else if (ev.type === 'result') return ev.result;
+        else if (ev.type === 'error') throw CodehiveError.fromBody(ev.error as ErrorBody);
+      }
+    } catch (err) {
+      if (err instanceof CodehiveError) throw err;
+      throw new CodehiveError('DAEMON_DIED', `connection to the daemon broke during ${name}: ${(err as Error).message}`);
+    }
+    throw new CodehiveError('DAEMON_DIED', `the daemon ended ${name}'s answer early`);
+  }
+
+  /** The endpoint if connected (no spawn). */
+  current(): DaemonEndpoint | null {
+    return this.endpoint;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.hold?.destroy();
+    this.hold = null;
+    if (this.endpoint) resetConnections(this.endpoint.socketPath);
+    this.endpoint = null;
+  }
+}
+
+async function collect(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
