@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callTool, connectMcp, daemonPids, makeTestEnv, REPO, runCli, waitFor, type McpSession, type TestEnv } from '../helpers/processes.js';
+
+const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
+
+describe('crashes and lifetimes', () => {
+  const envs: TestEnv[] = [];
+  const sessions: McpSession[] = [];
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
+    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
+  });
+
+  it('a daemon killed with -9 mid-traffic is invisible: every read call succeeds, nothing is lost', async () => {
+    const t = makeTestEnv();
+    envs.push(t);
+    const a = await connectMcp(t, FIXTURE, 'a');
+    const b = await connectMcp(t, FIXTURE, 'b');
+    sessions.push(a, b);
+    expect((await callTool(a, 'index_repository', { path: FIXTURE })).isError).toBe(false);
+    const before = daemonPids(t.cacheDir);
+    expect(before).toHaveLength(1);
+
+    // Keep both sessions busy with reads while the daemon is killed in the middle.
+    let killed = false;
+    const fire = async (s: McpSession) => {
+      const results = [];
+      for (let i = 0; i < 60; i++) {
+        if (i === 20 && !killed) {
+          killed = true;
+          process.kill(before[0]!, 'SIGKILL');
+        }
+        results.push(await callTool(s, 'search_graph', { name_pattern: 'parsePort' }));
+      }
+      return results;
+    };
+    const all = (await Promise.all([fire(a), fire(b)])).flat();
+    const failed = all.filter((r) => r.isError);
+    expect(failed.map((f) => f.text)).toEqual([]);
+    for (const r of all) expect(r.text).toContain('parsePort');
+
+    const after = daemonPids(t.cacheDir);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before[0]);
+    expect((await callTool(a, 'list_projects')).text).toContain(FIXTURE);
+
+    // The database survived the kill: stop the daemon, then check it from outside.
+    expect((await runCli(t, ['stop'])).code).toBe(0);
+    const db = new Database(join(t.cacheDir, 'graph.db'), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((db.prepare('SELECT root FROM projects').all() as Array<{ root: string }>).map((r) => r.root)).toContain(FIXTURE);
+    db.close();
+  });
+
+  it('a shim killed with SIGKILL disappears from status', async () => {
+    const t = makeTestEnv();
+    envs.push(t);
+    const keep = await connectMcp(t, FIXTURE, 'keeper');
+    const doomed = await connectMcp(t, FIXTURE, 'doomed');
+    sessions.push(keep);
+    await callTool(keep, 'list_projects');
+    await callTool(doomed, 'list_projects');
+    const clients = async () =>
+      JSON.parse((await runCli(t, ['status', '--json'])).stdout).sessions.map((s: { client: string }) => s.client.split('@')[0]) as string[];
+    expect((await clients()).sort()).toEqual(['doomed', 'keeper']);
+    process.kill(doomed.pid()!, 'SIGKILL');
+    await waitFor(async () => !(await clients()).includes('doomed'), 10_000, 'the killed session to be noticed');
+    expect(await clients()).toEqual(['keeper']);
+  });
+
+  it('exits after the idle timeout once the last session leaves, removing its socket and registration', async () => {
+    const t = makeTestEnv({ CODEHIVE_IDLE_TIMEOUT: '1' });
+    envs.push(t);
+    const s = await connectMcp(t, FIXTURE);
+    await callTool(s, 'list_projects');
+    const reg = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8'));
+    // While a session is attached the daemon stays, well past the timeout.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(daemonPids(t.cacheDir)).toEqual([reg.pid]);
+    await s.close();
+    await waitFor(() => daemonPids(t.cacheDir).length === 0, 15_000, 'idle exit');
+    expect(existsSync(reg.socketPath)).toBe(false);
+    expect(existsSync(join(t.cacheDir, 'daemon.json'))).toBe(false);
+    expect(readFileSync(join(t.cacheDir, 'daemon.log'), 'utf8')).toMatch(/shutdown reason="idle/);
+  });
+
+  it('`codehive stop` stops the daemon cleanly and the next call starts a new one', async () => {
+    const t = makeTestEnv();
+    envs.push(t);
+    const s = await connectMcp(t, FIXTURE);
+    sessions.push(s);
+    await callTool(s, 'list_projects');
+    const [first] = daemonPids(t.cacheDir);
+    const stop = await runCli(t, ['stop']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain(`pid ${first}`);
+    expect(daemonPids(t.cacheDir)).toEqual([]);
+    expect((await runCli(t, ['status'])).code).toBe(3);
+    expect((await callTool(s, 'list_projects')).isError).toBe(false);
+    const [second] = daemonPids(t.cacheDir);
+    expect(second).not.toBe(first);
+  });
+});

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOOLS } from '../../packages/tools/definitions.js';
+import { callTool, connectMcp, makeTestEnv, REPO, runCli, type McpSession, type TestEnv } from '../helpers/processes.js';
+
+const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
+
+describe('a real MCP client through the shim', () => {
+  let t: TestEnv;
+  let s: McpSession;
+  beforeAll(async () => {
+    t = makeTestEnv();
+    s = await connectMcp(t, FIXTURE, 'claude-code');
+  });
+  afterAll(async () => {
+    await s.close();
+    await t.cleanup();
+  });
+
+  it('initialize carries short instructions and the server identity', () => {
+    const instructions = s.client.getInstructions() ?? '';
+    expect(instructions.length).toBeGreaterThan(50);
+    expect(Buffer.byteLength(instructions)).toBeLessThan(1024);
+    expect(s.client.getServerVersion()?.name).toBe('codehive');
+  });
+
+  it('lists every tool with schemas and correct annotations', async () => {
+    const { tools } = await s.client.listTools();
+    expect(tools.map((x) => x.name).sort()).toEqual(TOOLS.map((x) => x.name).sort());
+    const byName = new Map(tools.map((x) => [x.name, x]));
+    expect(byName.get('search_graph')!.annotations?.readOnlyHint).toBe(true);
+    expect(byName.get('delete_project')!.annotations?.destructiveHint).toBe(true);
+    expect(byName.get('delete_project')!.annotations?.readOnlyHint).toBe(false);
+    expect(byName.get('index_repository')!.inputSchema.required).toEqual(['path']);
+  });
+
+  it('indexes a repository, then finds its classes, functions and methods by name, kind and file', async () => {
+    const indexed = await callTool(s, 'index_repository', { path: FIXTURE });
+    expect(indexed.isError).toBe(false);
+    const list = await callTool(s, 'list_projects');
+    expect(list.text).toContain(FIXTURE);
+    const status = await callTool(s, 'index_status');
+    expect(status.isError).toBe(false);
+    expect(status.text).toMatch(/ready/);
+
+    const server = await callTool(s, 'search_graph', { name_pattern: '^Server$' });
+    expect(server.text).toContain('src/server/http.ts#Server');
+    const methods = await callTool(s, 'search_graph', { kind: 'Method', file_pattern: 'src/server/**' });
+    expect(methods.text).toContain('src/server/http.ts#Server.listen');
+    expect(methods.text).toContain('src/server/http.ts#Server.handle');
+    expect(methods.text).not.toContain('parsePort');
+    const iface = await callTool(s, 'search_graph', { kind: 'Interface' });
+    expect(iface.text).toContain('src/server/http.ts#Listener');
+    const fn = await callTool(s, 'search_graph', { query: 'parse port' });
+    expect(fn.text).toContain('src/util/config.ts#parsePort');
+  });
+
+  it('the session shows up in status with the client name from initialize', async () => {
+    const json = JSON.parse((await runCli(t, ['status', '--json'])).stdout);
+    const mine = json.sessions.find((x: { pid: number }) => x.pid === s.pid());
+    expect(mine.client).toBe('claude-code@1.0.0');
+    expect(mine.cwd).toBe(FIXTURE);
+    expect(mine.calls).toBeGreaterThan(0);
+  });
+
+  it('an unknown project is an MCP tool error that names the known projects', async () => {
+    const r = await callTool(s, 'search_graph', { project: '/nonexistent/repo', query: 'x' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain(FIXTURE);
+  });
+
+  it('the CLI answers through the same daemon', async () => {
+    const r = await runCli(t, ['search', 'parsePort'], FIXTURE);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('src/util/config.ts#parsePort');
+    const json = await runCli(t, ['search', 'parsePort', '--json'], FIXTURE);
+    expect(JSON.parse(json.stdout)).toBeTypeOf('object');
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Test helpers that drive real codehive processes: temp cache dirs, MCP clients over stdio through the real
+ * shim, the real CLI, and a census of daemon processes read from /proc.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, realpathSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const BIN = join(REPO, 'bin/codehive.js');
+
+export interface TestEnv {
+  cacheDir: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+/** A private cache dir (and socket dir) with a short idle timeout; cleanup kills its daemons. */
+export function makeTestEnv(extra: NodeJS.ProcessEnv = {}): TestEnv {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'chv-')));
+  const cacheDir = join(base, 'cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CODEHIVE_CACHE_DIR: cacheDir,
+    CODEHIVE_SOCKET_DIR: join(base, 's'),
+    CODEHIVE_IDLE_TIMEOUT: '30',
+    CODEHIVE_WATCH: '0',
+    ...extra,
+  };
+  delete env.VITEST_WORKER_ID;
+  return {
+    cacheDir,
+    env,
+    async cleanup() {
+      for (const pid of daemonPids(cacheDir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await waitFor(() => daemonPids(cacheDir).length === 0, 10_000, 'daemons to die');
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Pids of live codehive daemons whose environment names this cache dir. */
+export function daemonPids(cacheDir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (!cmd.includes('daemon/run.js')) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // zombie: already dead
+      const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      if (environ.includes(`CODEHIVE_CACHE_DIR=${cacheDir}`)) pids.push(Number(name));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export interface McpSession {
+  client: Client;
+  transport: StdioClientTransport;
+  pid(): number | null;
+  close(): Promise<void>;
+}
+
+/** A real MCP client (the SDK's) talking to a real `codehive mcp` shim over stdio. */
+export async function connectMcp(t: TestEnv, cwd: string = REPO, name = 'vitest'): Promise<McpSession> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    cwd,
+    env: t.env as Record<string, string>,
+    stderr: 'pipe',
+  });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    pid: () => transport.pid,
+    close: () => client.close(),
+  };
+}
+
+export interface CallText {
+  text: string;
+  isError: boolean;
+  data: Record<string, unknown> | undefined;
+}
+
+export async function callTool(s: McpSession, name: string, args: Record<string, unknown> = {}): Promise<CallText> {
+  const res = (await s.client.callTool({ name, arguments: args })) as {
+    content: Array<{ type: string; text?: string }>;
+    isError?: boolean;
+    structuredContent?: Record<string, unknown>;
+  };
+  return {
+    text: res.content.map((c) => c.text ?? '').join('\n'),
+    isError: Boolean(res.isError),
+    data: res.structuredContent,
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `codehive <args>` as a person would. */
+export function runCli(t: TestEnv, args: string[], cwd: string = REPO, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...t.env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a daemon in the foreground-ish way `codehive daemon` does, for tests that need its pid early. */
+export function spawnDaemonDirect(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [join(REPO, 'dist/daemon/run.js')], {
+    env: { ...t.env, ...extraEnv },
+    stdio: 'ignore',
+    detached: true,
+  });
+}
