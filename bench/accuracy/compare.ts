@@ -17,7 +17,7 @@
  * - otherwise a false positive, categorised by what the compiler says about that line.
  */
 import type { CodehiveEdge, CodehiveUnresolved } from './codehive.js';
-import type { TruthEdge, TruthResult } from './truth.js';
+import type { TruthEdge, TruthNode, TruthResult } from './truth.js';
 
 export interface Sample {
   category: string;
@@ -138,7 +138,9 @@ export function compare(truth: TruthResult, edgesIn: CodehiveEdge[], unresolved:
       st.tp++;
       found.add(hit);
       const c = hit.caller;
-      const callerOk = c.kind === 'file' ? e.caller.kind === 'File' : e.caller.file === c.file && c.lines.includes(e.caller.line);
+      const same = (n: TruthNode) =>
+        n.kind === 'file' ? e.caller.kind === 'File' : e.caller.kind !== 'File' && e.caller.file === n.file && n.lines.includes(e.caller.line);
+      const callerOk = same(c) || (c.alt !== undefined && same(c.alt));
       if (!callerOk) {
         report.callerMismatch.count++;
         if (report.callerMismatch.samples.length < SAMPLES_PER_BUCKET) {

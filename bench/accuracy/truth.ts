@@ -27,6 +27,11 @@ export interface TruthNode {
   lines: number[];
   kind: string;
   name: string;
+  /**
+   * Callers only: for code at the file's top level inside a variable's initializer (`export const map =
+   * dual(2, (s, f) => …)`), that variable — a graph may fairly attribute such calls to it instead of the file.
+   */
+  alt?: TruthNode;
 }
 
 export interface TruthEdge {
@@ -338,8 +343,10 @@ function describe(d: ts.Declaration, rel: (f: string) => string): TruthNode {
  * a property or a class field.
  */
 function enclosingCaller(call: ts.Node, sf: ts.SourceFile, file: string): TruthNode {
+  let variable: ts.VariableDeclaration | undefined;
   for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (ts.isSourceFile(n)) break;
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) variable ??= n;
     let named: ts.Node | undefined;
     let kind = '';
     if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isConstructorDeclaration(n) || ts.isGetAccessor(n) || ts.isSetAccessor(n)) {
@@ -360,5 +367,7 @@ function enclosingCaller(call: ts.Node, sf: ts.SourceFile, file: string): TruthN
     }
     if (named) return { file, lines: declLines(named, sf), kind, name: declName(named) };
   }
-  return { file, lines: [1], kind: 'file', name: '<file>' };
+  const top: TruthNode = { file, lines: [1], kind: 'file', name: '<file>' };
+  if (variable) top.alt = { file, lines: declLines(variable, sf), kind: 'variable', name: declName(variable) };
+  return top;
 }
