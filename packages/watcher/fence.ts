@@ -1,0 +1,116 @@
+/**
+ * A read-your-writes fence. @parcel/watcher batches native events for ~50 ms (up to ~500 ms in a long burst)
+ * before they reach JavaScript, so "take what the watcher has seen" right after an edit would miss an edit saved
+ * a few milliseconds earlier. The fence closes that gap without sleeping blindly:
+ *
+ *   write a uniquely named file into a private fence dir that is watched through the same @parcel/watcher
+ *   backend (on Linux one inotify instance for every subscription, one ordered kernel queue), then wait for its
+ *   event. Events queued before our write are read before it and handed to JavaScript in the same native
+ *   round or an earlier one; one macrotask after the fence event they have all been delivered.
+ *
+ * Verified on inotify. Other backends (FSEvents, Windows) keep per-subscription streams, where the fence is a
+ * best-effort delay of the same length. If the fence dir cannot be watched, `pass()` degrades to a fixed wait.
+ */
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Logger } from '../log/index.js';
+import type { SubscribeFn, Subscription } from './types.js';
+
+export interface Fence {
+  /** Resolves once every file-system event that happened before the call has been delivered (bounded). */
+  pass(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wait used when the fence itself cannot be watched: a little over @parcel/watcher's native batching. */
+const FALLBACK_WAIT_MS = 75;
+
+export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): Fence {
+  let ready: Promise<Subscription | null> | null = null;
+  let fenceDir = '';
+  let ownsDir = false;
+  let seq = 0;
+  const waiters = new Map<string, () => void>();
+
+  const start = (): Promise<Subscription | null> => {
+    ready ??= (async () => {
+      try {
+        if (dir) {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          fenceDir = dir;
+        } else {
+          fenceDir = mkdtempSync(join(tmpdir(), 'codehive-fence-'));
+          ownsDir = true;
+        }
+        return await subscribe(
+          fenceDir,
+          (err, events) => {
+            if (err) return;
+            for (const e of events) {
+              const done = waiters.get(basename(e.path));
+              if (done) {
+                waiters.delete(basename(e.path));
+                done();
+              }
+            }
+          },
+          {},
+        );
+      } catch (err) {
+        log.warn('watch.fence_unavailable', { dir: fenceDir, error: (err as Error).message });
+        return null;
+      }
+    })();
+    return ready;
+  };
+
+  return {
+    async pass(timeoutMs) {
+      const sub = await start();
+      if (!sub) return sleep(Math.min(FALLBACK_WAIT_MS, timeoutMs));
+      const name = `${process.pid}-${++seq}.fence`;
+      const file = join(fenceDir, name);
+      let timer: NodeJS.Timeout | undefined;
+      const seen = new Promise<boolean>((resolve) => {
+        waiters.set(name, () => resolve(true));
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        writeFileSync(file, '');
+      } catch (err) {
+        waiters.delete(name);
+        clearTimeout(timer);
+        log.debug('watch.fence_write_failed', { error: (err as Error).message });
+        return sleep(Math.min(FALLBACK_WAIT_MS, timeoutMs));
+      }
+      const ok = await seen;
+      clearTimeout(timer);
+      waiters.delete(name);
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+      if (!ok) log.debug('watch.fence_timeout', { timeoutMs });
+      // Other subscriptions' callbacks of the same native round run in this or the next macrotask.
+      await sleep(1);
+    },
+    async close() {
+      const sub = ready ? await ready : null;
+      ready = null;
+      for (const done of waiters.values()) done();
+      waiters.clear();
+      try {
+        await sub?.unsubscribe();
+      } catch {
+        /* the dir may be gone */
+      }
+      if (ownsDir && fenceDir) rmSync(fenceDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
