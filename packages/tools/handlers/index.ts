@@ -5,17 +5,17 @@
  */
 import type { ToolHandler } from '../context.js';
 import type { ToolName } from '../definitions.js';
-import { CodehiveError } from '../../protocol/index.js';
 import { deleteProjectHandler } from './delete_project.js';
+import { detectChangesHandler } from './detect_changes.js';
+import { getArchitectureHandler } from './get_architecture.js';
+import { getCodeSnippetHandler } from './get_code_snippet.js';
 import { getGraphSchemaHandler } from './get_graph_schema.js';
 import { indexRepositoryHandler } from './index_repository.js';
 import { indexStatusHandler } from './index_status.js';
 import { listProjectsHandler } from './list_projects.js';
+import { searchCodeHandler } from './search_code.js';
 import { searchGraphHandler } from './search_graph.js';
-
-const notYet = (name: string) => async () => {
-  throw new CodehiveError('INTERNAL', `${name} is not implemented yet`);
-};
+import { tracePathHandler } from './trace_path.js';
 
 export const HANDLERS: { [N in ToolName]: ToolHandler<N> } = {
   index_repository: indexRepositoryHandler,
@@ -23,10 +23,10 @@ export const HANDLERS: { [N in ToolName]: ToolHandler<N> } = {
   list_projects: listProjectsHandler,
   delete_project: deleteProjectHandler,
   search_graph: searchGraphHandler,
-  search_code: notYet('search_code'),
-  trace_path: notYet('trace_path'),
-  get_code_snippet: notYet('get_code_snippet'),
+  search_code: searchCodeHandler,
+  trace_path: tracePathHandler,
+  get_code_snippet: getCodeSnippetHandler,
   get_graph_schema: getGraphSchemaHandler,
-  get_architecture: notYet('get_architecture'),
-  detect_changes: notYet('detect_changes'),
+  get_architecture: getArchitectureHandler,
+  detect_changes: detectChangesHandler,
 };

@@ -1,0 +1,145 @@
+/**
+ * get_architecture: the shape of a codebase in one call — languages and line counts, units (workspace
+ * packages, else folders) with sizes, entry points (package.json bin/main/module/exports, and files nothing
+ * imports), the most-called symbols, import dependencies between units, and the cycles among them.
+ * `path` limits everything to one folder. Every list is capped with an explicit "N more".
+ */
+import { isAbsolute, relative } from 'node:path';
+import { answer, capped } from '../lib/answer.js';
+import { indexedFiles } from '../lib/files.js';
+import { isTestFile, liveSnapshot, SYMBOL_KINDS_SQL, stmt } from '../lib/graph.js';
+import { packageEntryPoints, type EntryPoint } from '../lib/entrypoints.js';
+import { chooseUnits, cycles, findPackages } from '../lib/units.js';
+import type { ToolHandler } from '../context.js';
+import { CodehiveError } from '../../protocol/index.js';
+
+const CAP = { units: 25, entries: 20, unimported: 15, called: 10, deps: 40, cycles: 10 };
+
+export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ctx, args) => {
+  const p = await ctx.project(args.project);
+  const snap = liveSnapshot(p);
+  const db = ctx.store.db;
+  const scope = normalizeScope(p.root, args.path);
+  const inScope = (f: string | null) => f !== null && (scope === '' || f === scope || f.startsWith(scope + '/'));
+  const files = indexedFiles(db, snap).filter((f) => inScope(f.path));
+  if (!files.length) {
+    throw new CodehiveError('NOT_FOUND', `no indexed file under ${JSON.stringify(args.path)} in ${p.root}; pass a folder relative to the project root, e.g. "src"`);
+  }
+  const paths = files.map((f) => f.path);
+  const indexed = new Set(indexedFiles(db, snap).map((f) => f.path));
+
+  // Languages.
+  const langs = new Map<string, { files: number; lines: number }>();
+  for (const f of files) {
+    const l = langs.get(f.language) ?? { files: 0, lines: 0 };
+    l.files++;
+    l.lines += f.lines;
+    langs.set(f.language, l);
+  }
+  const languages = [...langs.entries()].sort((a, b) => b[1].lines - a[1].lines).map(([language, v]) => ({ language, ...v }));
+
+  // Units and their sizes.
+  const packages = findPackages(p.root, scope, paths);
+  const units = chooseUnits(paths, scope, packages);
+  const unitOfPath = new Map(paths.map((x) => [x, units.unitOf(x)]));
+  const sizes = new Map<string, { files: number; lines: number }>();
+  for (const f of files) {
+    const u = unitOfPath.get(f.path)!;
+    const s = sizes.get(u) ?? { files: 0, lines: 0 };
+    s.files++;
+    s.lines += f.lines;
+    sizes.set(u, s);
+  }
+  const unitList = [...sizes.entries()].sort((a, b) => b[1].lines - a[1].lines || a[0].localeCompare(b[0])).map(([unit, v]) => ({ unit, ...v, package: packages.includes(unit) }));
+
+  // Imports between files → between units; files nothing imports.
+  const fileNodes = stmt(db, `SELECT id, file FROM nodes WHERE snapshot = ? AND kind = 'File'`).all(snap) as Array<{ id: number; file: string }>;
+  const pathOf = new Map(fileNodes.map((r) => [r.id, r.file]));
+  const imported = new Set<string>();
+  const deps = new Map<string, Map<string, number>>();
+  for (const e of stmt(db, `SELECT src, dst FROM edges WHERE snapshot = ? AND type = 'IMPORTS'`).iterate(snap) as IterableIterator<{ src: number; dst: number }>) {
+    const from = pathOf.get(e.src);
+    const to = pathOf.get(e.dst);
+    if (!from || !to) continue;
+    imported.add(to);
+    const a = unitOfPath.get(from);
+    const b = unitOfPath.get(to);
+    if (!a || !b || a === b) continue;
+    let m = deps.get(a);
+    if (!m) deps.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + 1);
+  }
+  const depList = [...deps.entries()]
+    .flatMap(([from, m]) => [...m.entries()].map(([to, imports]) => ({ from, to, imports })))
+    .sort((a, b) => b.imports - a.imports || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  const cycleList = cycles(deps);
+
+  // Entry points: declared ones, then files nothing imports (not tests, declarations or config files).
+  const entries: EntryPoint[] = [];
+  for (const dir of scope === '' ? ['', ...packages] : [scope, ...packages]) entries.push(...packageEntryPoints(p.root, dir, indexed));
+  const declared = new Set(entries.map((e) => e.file).filter(Boolean));
+  const unimported = files
+    .filter((f) => !imported.has(f.path) && !declared.has(f.path) && !isTestFile(f.path) && !f.path.endsWith('.d.ts') && !/(^|\/)[^/]*\.config\.[cm]?[jt]s$/.test(f.path))
+    .sort((a, b) => b.lines - a.lines || a.path.localeCompare(b.path));
+
+  // Most-called symbols in scope.
+  const scopeLike = scope ? scope.replace(/[\\%_]/g, (c) => '\\' + c) + '/%' : '%';
+  const called = stmt(
+    db,
+    `SELECT n.kind, n.qname, n.file, n.start_line, COUNT(*) AS calls, COUNT(DISTINCT c.file) AS files
+     FROM edges e JOIN nodes n ON n.id = e.dst JOIN nodes c ON c.id = e.src
+     WHERE e.snapshot = ? AND e.type = 'CALLS' AND n.kind IN (${SYMBOL_KINDS_SQL}) AND n.file LIKE ? ESCAPE '\\'
+     GROUP BY e.dst ORDER BY calls DESC, n.qname LIMIT ${CAP.called}`,
+  ).all(snap, scopeLike) as Array<{ kind: string; qname: string; file: string; start_line: number; calls: number; files: number }>;
+
+  const num = (n: number) => n.toLocaleString('en-US');
+  const blocks = [
+    `languages: ${languages.map((l) => `${l.language} ${num(l.files)} files ${num(l.lines)} lines`).join(' · ')}`,
+    `${units.packages.length ? 'packages and folders' : 'folders'} by size:`,
+    ...capped(unitList, CAP.units, (u) => `${u.unit}${u.package ? ' (package)' : ''}  ${num(u.files)} files  ${num(u.lines)} lines`, 'units'),
+    'entry points:',
+    ...capped(entries, CAP.entries, (e) => `${e.package === '.' ? '' : e.package + '/'}package.json ${e.field}: ${e.target}${e.file ? (e.mapped ? ` → ${e.file} (source, mapped)` : '') : ' (not indexed)'}`, 'declared entry points'),
+    ...(entries.length ? [] : ['  (no package.json bin/main/module/exports)']),
+    `files nothing imports (${unimported.length}; tests, .d.ts and config files left out):`,
+    ...capped(unimported, CAP.unimported, (f) => `${f.path}  ${num(f.lines)} lines`, 'files'),
+    'most-called symbols:',
+    ...capped(called, CAP.called, (c) => `${c.kind} ${c.qname}  ${c.file}:${c.start_line}  ${c.calls} calls from ${c.files} files`, 'symbols'),
+    ...(called.length ? [] : ['  (no resolved calls)']),
+    `imports between units (${depList.length} pairs):`,
+    ...capped(depList, CAP.deps, (d) => `${d.from} → ${d.to}  ${d.imports}`, 'pairs'),
+    `import cycles between units: ${cycleList.length || 'none'}`,
+    ...capped(cycleList, CAP.cycles, (c) => c.join(' ↔ '), 'cycles'),
+  ];
+  const total = files.reduce((s, f) => s + f.lines, 0);
+  return answer({
+    head: [`architecture of ${p.name}${scope ? ` (under ${scope}/)` : ''}: ${num(files.length)} files, ${num(total)} lines`],
+    blocks,
+    project: p,
+    freshness: await ctx.freshness(p),
+    data: {
+      scope: scope || null,
+      files: files.length,
+      lines: total,
+      languages,
+      units: unitList.slice(0, CAP.units),
+      units_total: unitList.length,
+      entry_points: entries.slice(0, CAP.entries),
+      entry_points_total: entries.length,
+      unimported_files: unimported.slice(0, CAP.unimported).map((f) => ({ path: f.path, lines: f.lines })),
+      unimported_total: unimported.length,
+      most_called: called,
+      dependencies: depList.slice(0, CAP.deps),
+      dependencies_total: depList.length,
+      cycles: cycleList.slice(0, CAP.cycles),
+      cycles_total: cycleList.length,
+    },
+  });
+};
+
+/** `path` as a folder relative to the project root ('' for the root); refuses paths outside it. */
+function normalizeScope(root: string, path: string | undefined): string {
+  if (!path) return '';
+  const rel = (isAbsolute(path) ? relative(root, path) : path).replace(/\\/g, '/').replace(/^\.\/?/, '').replace(/\/+$/, '');
+  if (rel.startsWith('..')) throw new CodehiveError('BAD_REQUEST', `path ${path} is outside the project root ${root}`);
+  return rel;
+}
