@@ -3,6 +3,7 @@
  * timeouts; nothing asserts on speed.
  */
 import watcher from '@parcel/watcher';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -257,5 +258,27 @@ describe('watcher', () => {
     await m.flush(1);
     await waitFor(() => rec.paths().has('pkg/a'), 'the dir path');
     unlinkSync(join(root, 'pkg/a/.gitignore'));
+  });
+  it('a git checkout of another branch is one coalesced batch with every changed path', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) files[`src/m${i}.ts`] = `export const m${i} = ${i};\n`;
+    const { root, rec, m } = setup(files, { slowMs: 200 });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: root, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'main');
+    git('checkout', '-qb', 'other');
+    for (let i = 0; i < 200; i++) write(root, i % 2 ? `src/m${i}.ts` : `src/n${i}.ts`, `export const changed${i} = 1;\n`);
+    for (let i = 0; i < 200; i += 2) unlinkSync(join(root, `src/m${i}.ts`));
+    git('add', '-A');
+    git('commit', '-qm', 'other');
+    git('checkout', '-q', 'main');
+    await m.watch(1, root);
+    git('checkout', '-q', 'other');
+    await m.flush(1, { timeoutMs: 30_000 });
+    const expected = Array.from({ length: 200 }, (_, i) => (i % 2 ? `src/m${i}.ts` : `src/n${i}.ts`)).concat(Array.from({ length: 100 }, (_, k) => `src/m${2 * k}.ts`));
+    await waitFor(() => expected.every((p) => rec.paths().has(p)), 'every path of the checkout');
+    expect(rec.batches.length).toBeLessThanOrEqual(2);
+    expect([...rec.paths()].some((p) => p.startsWith('.git'))).toBe(false);
   });
 });
