@@ -93,17 +93,18 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
   ).all(snap, scopeLike) as Array<{ kind: string; qname: string; file: string; start_line: number; calls: number; files: number }>;
 
   const num = (n: number) => n.toLocaleString('en-US');
+  const plural = (n: number, w: string) => `${num(n)} ${w}${n === 1 ? '' : 's'}`;
   const blocks = [
     `languages: ${languages.map((l) => `${l.language} ${num(l.files)} files ${num(l.lines)} lines`).join(' · ')}`,
     `${units.packages.length ? 'packages and folders' : 'folders'} by size:`,
-    ...capped(unitList, CAP.units, (u) => `${u.unit}${u.package ? ' (package)' : ''}  ${num(u.files)} files  ${num(u.lines)} lines`, 'units'),
+    ...capped(unitList, CAP.units, (u) => `${u.unit}${u.package ? ' (package)' : ''}  ${plural(u.files, 'file')}  ${plural(u.lines, 'line')}`, 'units'),
     'entry points:',
     ...capped(entries, CAP.entries, (e) => `${e.package === '.' ? '' : e.package + '/'}package.json ${e.field}: ${e.target}${e.file ? (e.mapped ? ` → ${e.file} (source, mapped)` : '') : ' (not indexed)'}`, 'declared entry points'),
     ...(entries.length ? [] : ['  (no package.json bin/main/module/exports)']),
     `files nothing imports (${unimported.length}; tests, .d.ts and config files left out):`,
-    ...capped(unimported, CAP.unimported, (f) => `${f.path}  ${num(f.lines)} lines`, 'files'),
+    ...capped(unimported, CAP.unimported, (f) => `${f.path}  ${plural(f.lines, 'line')}`, 'files'),
     'most-called symbols:',
-    ...capped(called, CAP.called, (c) => `${c.kind} ${c.qname}  ${c.file}:${c.start_line}  ${c.calls} calls from ${c.files} files`, 'symbols'),
+    ...capped(called, CAP.called, (c) => `${c.kind} ${c.qname}  ${c.file}:${c.start_line}  ${plural(c.calls, 'call')} from ${plural(c.files, 'file')}`, 'symbols'),
     ...(called.length ? [] : ['  (no resolved calls)']),
     `imports between units (${depList.length} pairs):`,
     ...capped(depList, CAP.deps, (d) => `${d.from} → ${d.to}  ${d.imports}`, 'pairs'),

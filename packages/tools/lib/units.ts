@@ -73,7 +73,7 @@ function folderUnits(rel: readonly string[], pre: string): (relPath: string) => 
     for (;;) {
       const rest = unit ? p.slice(unit.length + 1) : p;
       const i = rest.indexOf('/');
-      if (i < 0) return pre + (unit ? unit + '/(files)' : '(root files)');
+      if (i < 0) return unit ? pre + unit : pre ? pre.slice(0, -1) : '(root)';
       const child = (unit ? unit + '/' : '') + rest.slice(0, i);
       if (!expand.has(child)) return pre + child;
       unit = child;
