@@ -4,16 +4,17 @@
  *    tree walk skips matching directories, so they cost no inotify watch at all — the point of the exercise:
  *    a repo's node_modules can hold more directories than the default inotify limit allows.
  *  - `test`: a predicate over every event's root-relative posix path, the real rules. The indexer owns the
- *    ignore rules (packages/indexer); the daemon should pass its predicate here so the watcher and the indexer
- *    can never disagree. `defaultIgnore` is only the fallback used when the caller passes none.
+ *    ignore rules (packages/indexer/ignore-rules.ts); `defaultIgnore` uses its `watchIgnore` so the watcher and
+ *    the indexer can never disagree. A caller may pass other rules per project (tests do).
  *
- * The native list is derived cheaply and conservatively: the well-known build/vendor dirs plus plain directory
+ * The native list is derived cheaply and conservatively: the indexer's built-in dirs plus plain directory
  * entries of the root .gitignore/.codehiveignore. A file with any negation (`!`) contributes nothing native,
  * because a negated path under an ignored directory would then never be seen — over-watching is only a cost,
  * under-watching loses edits.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchIgnore } from '../indexer/ignore-rules.js';
 
 export interface WatchIgnore {
   /** Root-relative globs/paths never watched (cost no inotify watches). */
@@ -25,35 +26,29 @@ export interface WatchIgnore {
 /** Builds the ignore rules for a root; called again when an ignore file at the root changes. */
 export type IgnoreSource = (root: string) => WatchIgnore;
 
-/** Never worth a watch in a TS/JS repository. */
-export const ALWAYS_IGNORED_DIRS: readonly string[] = ['node_modules', '.git', 'dist', 'build', 'coverage'];
-
 /** Globs for directory names ignored at any depth (both the dir itself and everything under it). */
 export function dirGlobs(names: readonly string[]): string[] {
   return names.flatMap((n) => [`**/${n}`, `**/${n}/**`]);
 }
 
-/** The fallback rules: well-known dirs plus simple directory lines of the root ignore files. */
+/**
+ * The default rules: the indexer's (`watchIgnore` in packages/indexer/ignore-rules.ts: built-in dirs natively,
+ * every .gitignore/.codehiveignore/.git/info/exclude for events), plus native globs for the plain directory
+ * lines of the root ignore files so that, e.g., a gitignored `generated/` tree costs no watches either.
+ */
 export function defaultIgnore(root: string): WatchIgnore {
-  const names = new Set(ALWAYS_IGNORED_DIRS);
-  const anchored = new Set<string>();
+  const indexer = watchIgnore(root);
+  return { native: [...new Set([...indexer.native, ...gitignoreDirGlobs(root)])], test: (rel) => indexer.test(rel) };
+}
+
+/** Native globs for the plain directory lines of the root .gitignore and .codehiveignore. */
+export function gitignoreDirGlobs(root: string): string[] {
+  const out: string[] = [];
   for (const file of ['.gitignore', '.codehiveignore']) {
-    const entries = simpleDirEntries(root, file);
-    for (const e of entries.names) names.add(e);
-    for (const e of entries.anchored) anchored.add(e);
+    const { names, anchored } = simpleDirEntries(root, file);
+    out.push(...dirGlobs(names), ...anchored.flatMap((a) => [a, `${a}/**`]));
   }
-  const native = [...dirGlobs([...names]), ...[...anchored].flatMap((a) => [a, `${a}/**`])];
-  return {
-    native,
-    test(rel) {
-      const parts = rel.split('/');
-      for (let i = 0; i < parts.length; i++) {
-        if (names.has(parts[i]!)) return true;
-        if (anchored.has(parts.slice(0, i + 1).join('/'))) return true;
-      }
-      return false;
-    },
-  };
+  return out;
 }
 
 /**

@@ -36,7 +36,7 @@ import { ProjectWatcher } from './project.js';
 import type { ChangeBatch, FlushResult, PendingInfo, SubscribeFn, WatchStatus } from './types.js';
 
 export type { ChangeBatch, BatchReason, FlushResult, PendingInfo, SubscribeFn, Subscription, WatchEvent, WatchState, WatchStatus } from './types.js';
-export { defaultIgnore, dirGlobs, ALWAYS_IGNORED_DIRS, type IgnoreSource, type WatchIgnore } from './ignore.js';
+export { defaultIgnore, dirGlobs, gitignoreDirGlobs, type IgnoreSource, type WatchIgnore } from './ignore.js';
 export { isRelevant, SOURCE_EXTENSIONS } from './relevance.js';
 
 export interface WatchManagerOptions {
