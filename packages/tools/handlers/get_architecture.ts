@@ -140,7 +140,7 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
 /** `path` as a folder relative to the project root ('' for the root); refuses paths outside it. */
 function normalizeScope(root: string, path: string | undefined): string {
   if (!path) return '';
-  const rel = (isAbsolute(path) ? relative(root, path) : path).replace(/\\/g, '/').replace(/^\.\/?/, '').replace(/\/+$/, '');
+  const rel = (isAbsolute(path) ? relative(root, path) : path).replace(/\\/g, '/').replace(/^\.(\/|$)/, '').replace(/\/+$/, '');
   if (rel.startsWith('..')) throw new CodehiveError('BAD_REQUEST', `path ${path} is outside the project root ${root}`);
   return rel;
 }

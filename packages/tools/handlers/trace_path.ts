@@ -72,7 +72,7 @@ export const tracePathHandler: ToolHandler<'trace_path'> = async (ctx, args) => 
         (t.shown === 0 && !t.unresolved ? ' · none found' : ''),
     );
     render(t.root, dir, arrow, blocks, '');
-    if (t.cut) blocks.push(`truncated: ${t.cutExact ? '' : '≥'}${t.cut} more ${dir} hops not shown (limit ${limit}); raise limit (max 500) or lower depth`);
+    if (t.cut) blocks.push(`truncated: ${t.cutExact ? '' : '≥'}${t.cut} more ${dir} hops not shown (limit ${perDir}${direction === 'both' ? ' per direction' : ''}); raise limit (max 500) or lower depth`);
     data[dir] = { hops: t.shown, low_confidence: t.low, unresolved: t.unresolved, truncated: t.cut, tree: t.root.children.map(treeData) };
   }
   const marked = dirs.some((d) => {
@@ -138,7 +138,7 @@ function render(n: TreeNode, dir: Direction, arrow: string, out: string[], inden
   if (n.unresolved.length) {
     const ex = n.unresolved.slice(0, UNRESOLVED_EXAMPLES).map((u) => `${u.callee} ${u.file}:${u.line} (${u.reason})`);
     const more = n.unresolved.length > UNRESOLVED_EXAMPLES ? `, … ${n.unresolved.length - UNRESOLVED_EXAMPLES} more` : '';
-    const what = dir === 'callees' ? 'unresolved calls' : 'unresolved calls naming it';
+    const what = `unresolved call${n.unresolved.length === 1 ? '' : 's'}${dir === 'callees' ? '' : ' naming it'}`;
     out.push(`${indent}  ? ${n.unresolved.length} ${what}: ${ex.join(', ')}${more}`);
   }
   for (const c of n.children) {
