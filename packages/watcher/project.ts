@@ -155,7 +155,7 @@ export class ProjectWatcher {
     }
     if (rootRules) {
       this.markRescan('ignore-rules');
-      void this.reloadRules();
+      this.reloadRules().catch((err) => this.cfg.log.warn('watch.ignore_reload_failed', { projectId: this.projectId, error: (err as Error).message }));
     }
     if (this.pendingPaths.size > 0 || this.rescan) this.arm();
   }
