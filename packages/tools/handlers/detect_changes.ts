@@ -4,8 +4,10 @@
  * lines changed (or were added) → their callers up to `depth` → a risk level per symbol. Functions deleted
  * by the diff are named from the removed lines, with any unresolved call sites that still name them.
  *
- * Risk points: direct callers (≥5: 2, ≥1: 1), ≥10 transitive callers (1), exported (1), no test file
- * reaches it through calls within 4 hops (1). high ≥ 4, medium 2–3, low 0–1. The reasons are printed.
+ * Risk points: direct callers outside tests (≥5: 2, ≥1: 1), ≥10 callers within depth (1), exported and
+ * modified (1; a new export has no users yet), no test file reaches it through calls within 4 hops (1).
+ * high ≥ 4, medium 2–3, low 0–1. The reasons are printed. A deleted function that unresolved call sites
+ * still name is high, else low.
  */
 import { realpathSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -103,6 +105,15 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
     `(${counts.high} high, ${counts.medium} medium, ${counts.low} low risk)` +
     (deleted.length ? ` · ${deleted.length} deleted` : '');
   const blocks: string[] = [];
+  const deletedLine = (x: Deleted) => {
+    const calls = x.stillCalled.map((u) => `${u.file}:${u.line}`);
+    return (
+      `${(x.stillCalled.length ? 'HIGH' : 'LOW').padEnd(6)} deleted ${x.name}  (${x.file}, was line ${x.oldLine}) · ` +
+      (calls.length ? `${calls.length} unresolved call site${calls.length === 1 ? ' still names' : 's still name'} it: ${calls.slice(0, CALLER_NAMES).join(', ')}${calls.length > CALLER_NAMES ? ', …' : ''}` : 'no call site names it')
+    );
+  };
+  // Deleted functions that code still calls are the riskiest change of all: first; harmless deletions last.
+  for (const x of deleted) if (x.stillCalled.length) blocks.push(deletedLine(x));
   for (const s of symbols.slice(0, SYMBOL_CAP)) {
     blocks.push(
       `${s.risk.toUpperCase().padEnd(6)} ${s.node.kind} ${s.node.qname}  ${location(s.node)}  ${s.change}${s.change === 'modified' ? ' L' + ranges(s.lines) : ''} · ${s.reasons.join(' · ')}`,
@@ -113,13 +124,7 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
     }
   }
   if (symbols.length > SYMBOL_CAP) blocks.push(`truncated: ${symbols.length - SYMBOL_CAP} more changed symbols (lowest risk) not shown`);
-  for (const x of deleted) {
-    const calls = x.stillCalled.map((u) => `${u.file}:${u.line}`);
-    blocks.push(
-      `${(x.stillCalled.length ? 'HIGH' : 'LOW').padEnd(6)} deleted ${x.name}  (${x.file}, was line ${x.oldLine}) · ` +
-        (calls.length ? `${calls.length} unresolved call site${calls.length === 1 ? '' : 's'} still name it: ${calls.slice(0, CALLER_NAMES).join(', ')}${calls.length > CALLER_NAMES ? ', …' : ''}` : 'no call site names it'),
-    );
-  }
+  for (const x of deleted) if (!x.stillCalled.length) blocks.push(deletedLine(x));
   if (fileLevel.length) blocks.push('top-level code changed (imports, module statements):', ...capped(fileLevel, 20, (f) => `${f.path} L${ranges(f.lines)}`, 'files'));
   if (outside.length) blocks.push(`changed files not in the graph (not indexed source): ${outside.slice(0, 10).join(', ')}${outside.length > 10 ? `, … ${outside.length - 10} more` : ''}`);
   if (!diffs.length) blocks.push('no changes');
@@ -176,11 +181,13 @@ function mapFile(db: Db, snap: number, d: FileDiff, changed: Map<number, Changed
     if (!c) changed.set(s.id, (c = { node: s, change: 'modified', lines: [], direct: [], callers: [], tested: false, risk: 'low', reasons: [] }));
     c.lines.push(line);
   }
+  // Added, not modified: the file is new, or the declaration line is new and no removed line declared that
+  // name (a diff can pair a new function's closing brace with a deleted one's, so "all lines changed" is
+  // not a reliable test).
+  const removedNames = new Set(d.removed.flatMap((r) => declaredNames(r.text)));
   for (const c of changed.values()) {
     if (c.node.file !== d.path) continue;
-    const span = c.node.end_line! - c.node.start_line! + 1;
-    // Every line of the symbol is new: it was added, not modified.
-    if (d.status === 'added' || (c.lines.length >= span && [...Array(span).keys()].every((k) => d.lines.has(c.node.start_line! + k)))) c.change = 'added';
+    if (d.status === 'added' || (d.lines.has(c.node.start_line!) && !removedNames.has(c.node.name))) c.change = 'added';
   }
   if (top.length) fileLevel.push({ path: d.path!, lines: top });
 }
@@ -224,7 +231,8 @@ function assess(db: Db, snap: number, c: Changed, depth: number): void {
   }
   const direct = c.direct.filter((n) => !n.file || !isTestFile(n.file)).length;
   let points = (direct >= 5 ? 2 : direct >= 1 ? 1 : 0) + (c.callers.length >= 10 ? 1 : 0);
-  if (c.node.exported) points++;
+  // Exported widens the reach of a change to existing code; a new export has no outside users yet.
+  if (c.node.exported && c.change === 'modified') points++;
   if (!c.tested) points++;
   c.risk = points >= 4 ? 'high' : points >= 2 ? 'medium' : 'low';
   c.reasons = [
