@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { daemonSettings } from '../../packages/config/index.js';
 import type { IndexProgress, IndexReport, IndexMode } from '../../packages/indexer/api.js';
 import type { Logger } from '../../packages/log/index.js';
@@ -54,7 +54,8 @@ export function harness(opts: { cwd: string; index?: (root: string, mode: IndexM
     },
     async index(root, mode, onProgress) {
       if (!opts.index) throw new CodehiveError('INTERNAL', 'no indexer in this harness');
-      return opts.index(root, mode, onProgress);
+      // As the daemon: any spelling, relative to the caller's cwd, canonicalised.
+      return opts.index(safeReal(resolve(cwd, root)), mode, onProgress);
     },
     async deleteProject(p) {
       await deleteProjectData(store, p.id);
