@@ -88,6 +88,8 @@ export class Daemon {
     });
     this.sessions.on(() => this.touch());
     this.jobs.onIdle(() => this.touch());
+    // A job is a write batch: checkpoint (PASSIVE) right after it so the WAL does not wait for the timer.
+    this.jobs.onJobDone(() => this.checkpoint('after index job'));
   }
 
   /** Listens on the socket (0600) and writes the registration file. The caller holds the start lock. */
@@ -126,17 +128,21 @@ export class Daemon {
   }
 
   private startTimers(): void {
-    const checkpoint = setInterval(() => {
-      try {
-        this.store.checkpoint('timer');
-      } catch (err) {
-        this.log.warn('checkpoint failed', { err: (err as Error).message });
-      }
-    }, CHECKPOINT_EVERY_MS);
+    const checkpoint = setInterval(() => this.checkpoint('timer'), CHECKPOINT_EVERY_MS);
     const idleTick = Math.max(200, Math.min(5_000, (this.settings.idleTimeoutSec * 1000) / 4));
     const idle = setInterval(() => this.checkIdle(), idleTick);
     checkpoint.unref();
     this.timers.push(checkpoint, idle);
+  }
+
+  private checkpoint(reason: string): void {
+    if (!this.store.db.open) return;
+    try {
+      const r = this.store.checkpoint(reason);
+      if (r.busy) this.log.debug('checkpoint busy', { ...r });
+    } catch (err) {
+      this.log.warn('checkpoint failed', { err: (err as Error).message });
+    }
   }
 
   private touch(): void {

@@ -40,6 +40,7 @@ export class JobManager {
   private readonly running = new Map<string, Job>();
   private readonly pending = new Map<string, Pending>();
   private readonly idleListeners = new Set<() => void>();
+  private readonly doneListeners = new Set<() => void>();
 
   constructor(
     private readonly indexer: Indexer,
@@ -96,6 +97,7 @@ export class JobManager {
 
   private finish(root: string): void {
     this.running.delete(root);
+    for (const l of this.doneListeners) l();
     const next = this.pending.get(root);
     if (next) {
       this.pending.delete(root);
@@ -116,6 +118,11 @@ export class JobManager {
 
   get busy(): boolean {
     return this.running.size > 0;
+  }
+
+  /** Called after every job, successful or not. */
+  onJobDone(listener: () => void): void {
+    this.doneListeners.add(listener);
   }
 
   onIdle(listener: () => void): void {

@@ -68,24 +68,28 @@ export class ToolRunner {
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    const send = (ev: ToolEvent) => {
-      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(ev) + '\n');
+    // The head goes out with the first line; a call without progress is then one write (head + result).
+    const send = (ev: ToolEvent, last = false) => {
+      if (res.writableEnded || res.destroyed) return;
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      const line = JSON.stringify(ev) + '\n';
+      if (last) res.end(line);
+      else res.write(line);
     };
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     this.inflight++;
     const started = performance.now();
     try {
       const result = await this.call(rawName, body, controller.signal, send);
-      send({ type: 'result', result });
+      send({ type: 'result', result }, true);
     } catch (err) {
       const e = controller.signal.aborted && !(err instanceof CodehiveError) ? new CodehiveError('CANCELLED', `${rawName} was cancelled`) : asCodehiveError(err);
       if (e.code === 'INTERNAL') this.deps.log.error('tool failed', { tool: rawName, err });
-      send({ type: 'error', error: e.toBody() });
+      send({ type: 'error', error: e.toBody() }, true);
     } finally {
       this.inflight--;
       this.deps.shutdownSignal.removeEventListener('abort', onShutdown);
       this.deps.log.debug('tool', { tool: rawName, ms: Math.round(performance.now() - started) });
-      res.end();
+      if (!res.writableEnded) res.end();
     }
   }
 

@@ -1,4 +1,4 @@
-// Writes dist/build-info.json: the package version plus a build id that changes whenever any compiled
+// Writes dist/build-info.json and dist/tool-schemas.json: the package version plus a build id that changes whenever any compiled
 // file changes. Shim and daemon compare build ids so an old daemon never silently serves a new shim.
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
@@ -22,3 +22,31 @@ try { previous = JSON.parse(readFileSync(join(dist, 'build-info.json'), 'utf8'))
 // Keep builtAt stable when nothing changed, so rebuilding an unchanged tree is not "newer".
 if (previous && previous.buildId === info.buildId) info.builtAt = previous.builtAt;
 writeFileSync(join(dist, 'build-info.json'), JSON.stringify(info) + '\n');
+
+// The MCP tool list as plain JSON (JSON Schema from the shared zod definitions), so the shim answers
+// `tools/list` without loading zod or the MCP SDK: it starts in a fraction of the time and memory.
+const { z } = await import('zod');
+const { zodToJsonSchema } = await import('zod-to-json-schema');
+const defs = await import(new URL('../dist/packages/tools/definitions.js', import.meta.url).href);
+const tools = defs.TOOLS.map((t) => {
+  const inputSchema = zodToJsonSchema(z.object(defs.TOOL_INPUTS[t.name]).strict(), { target: 'jsonSchema7', $refStrategy: 'none' });
+  delete inputSchema.$schema;
+  const out = defs.TOOL_OUTPUTS?.[t.name];
+  const outputSchema = out ? zodToJsonSchema(z.object(out), { target: 'jsonSchema7', $refStrategy: 'none' }) : undefined;
+  if (outputSchema) delete outputSchema.$schema;
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema,
+    ...(outputSchema ? { outputSchema } : {}),
+    annotations: {
+      title: t.title,
+      readOnlyHint: t.readOnly,
+      destructiveHint: Boolean(t.destructive),
+      idempotentHint: t.readOnly,
+      openWorldHint: false,
+    },
+  };
+});
+writeFileSync(join(dist, 'tool-schemas.json'), JSON.stringify({ instructions: defs.SERVER_INSTRUCTIONS, tools }) + '\n');

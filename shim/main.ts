@@ -1,46 +1,52 @@
 /**
  * `codehive mcp`: the MCP stdio server an agent window starts. It is deliberately thin: it answers
- * `initialize` and `tools/list` itself at once (tool definitions are shared code), and forwards every
- * `tools/call` to the daemon, which it spawns on first use. Stdout is the protocol channel: nothing else may
- * ever be written there — logs go to the cache dir.
+ * `initialize` and `tools/list` itself at once (the tool list is JSON generated at build time from the shared
+ * definitions), and forwards every `tools/call` to the daemon, which it spawns on first use. Stdout is the
+ * protocol channel: nothing else may ever be written there — logs go to the cache dir.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { RootsListChangedNotificationSchema, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonConnection } from '../packages/client/connection.js';
 import { buildInfo, cachePaths } from '../packages/config/index.js';
 import { createLogger, type Logger } from '../packages/log/index.js';
 import { asCodehiveError } from '../packages/protocol/index.js';
-import { SERVER_INSTRUCTIONS, TOOL_INPUTS, TOOLS, type ToolDefinition } from '../packages/tools/definitions.js';
+import { StdioMcpServer, type CallToolResult, type ToolCallContext } from './mcp-server.js';
 
 /** How often the shim checks that the process that started it is still there. */
 const PARENT_CHECK_MS = 2_000;
+
+interface ToolList {
+  instructions: string;
+  tools: Array<{ name: string; annotations: { readOnlyHint: boolean } }>;
+}
+
+function loadToolList(): ToolList {
+  return JSON.parse(readFileSync(new URL('../tool-schemas.json', import.meta.url), 'utf8')) as ToolList;
+}
 
 export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const paths = cachePaths(env);
   const log = createLogger(paths.shimLog, { tag: `shim:${process.pid}` });
   const build = buildInfo(env);
-  const conn = new DaemonConnection({
-    env,
-    log,
-    kind: 'mcp',
-    client: { name: 'unknown', version: '' },
-    cwd: process.cwd(),
-    session: true,
-  });
-  const server = new McpServer({ name: 'codehive', version: build.version }, { instructions: SERVER_INSTRUCTIONS, capabilities: { tools: {} } });
-  for (const def of TOOLS) registerForwarder(server, def, conn, log);
+  const list = loadToolList();
+  const readOnly = new Map(list.tools.map((t) => [t.name, t.annotations.readOnlyHint]));
+  const conn = new DaemonConnection({ env, log, kind: 'mcp', client: { name: 'unknown', version: '' }, cwd: process.cwd(), session: true });
 
-  server.server.oninitialized = () => {
-    const client = server.server.getClientVersion();
-    if (client) void conn.setClient({ name: client.name, version: client.version });
-    void refreshRoots(server, conn, log);
-    // Warm up: spawn or attach now, so the first tool call finds the daemon ready.
-    conn.connect().catch((err) => log.warn('daemon not reachable yet', { err: (err as Error).message }));
-  };
-  server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => refreshRoots(server, conn, log));
+  const server: StdioMcpServer = new StdioMcpServer({
+    name: 'codehive',
+    version: build.version,
+    instructions: list.instructions,
+    tools: list.tools,
+    log,
+    callTool: (name, args, ctx) => forward(conn, readOnly, name, args, ctx, log),
+    onInitialized: (client, capabilities) => {
+      void conn.setClient(client);
+      if (capabilities.roots) void refreshRoots(server, conn, log);
+      // Warm up: spawn or attach now, so the first tool call finds the daemon ready.
+      conn.connect().catch((err) => log.warn('daemon not reachable yet', { err: (err as Error).message }));
+    },
+    onRootsChanged: () => void refreshRoots(server, conn, log),
+  });
 
   const exit = (why: string) => {
     log.info('exit', { why });
@@ -50,6 +56,7 @@ export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<voi
   // Hosts that forget a server close its stdin; a shim must not linger blocked on it.
   process.stdin.on('end', () => exit('stdin closed'));
   process.stdin.on('close', () => exit('stdin closed'));
+  process.stdout.on('error', () => exit('stdout closed'));
   process.on('SIGTERM', () => exit('SIGTERM'));
   process.on('SIGINT', () => exit('SIGINT'));
   const parent = process.ppid;
@@ -58,53 +65,31 @@ export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<voi
   }, PARENT_CHECK_MS).unref();
 
   log.info('start', { pid: process.pid, ppid: parent, cwd: process.cwd(), version: build.version, build: build.buildId });
-  await server.connect(new StdioServerTransport());
+  server.start();
 }
 
-function registerForwarder(server: McpServer, def: ToolDefinition, conn: DaemonConnection, log: Logger): void {
-  server.registerTool(
-    def.name,
-    {
-      title: def.title,
-      description: def.description,
-      inputSchema: TOOL_INPUTS[def.name],
-      annotations: {
-        title: def.title,
-        readOnlyHint: def.readOnly,
-        destructiveHint: def.destructive ?? false,
-        idempotentHint: def.readOnly,
-        openWorldHint: false,
-      },
-    },
-    async (args: Record<string, unknown>, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-      const token = extra._meta?.progressToken;
-      const onProgress =
-        token === undefined
-          ? undefined
-          : (progress: number, total?: number, message?: string) =>
-              void extra
-                .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
-                .catch(() => undefined);
-      try {
-        const result = await conn.callTool(def.name, args, { signal: extra.signal, readOnly: def.readOnly, onProgress });
-        return {
-          content: [{ type: 'text' as const, text: result.text }],
-          structuredContent: result.data,
-          isError: result.isError ?? false,
-        };
-      } catch (err) {
-        const e = asCodehiveError(err);
-        if (e.code === 'INTERNAL' || e.code === 'DAEMON_UNAVAILABLE' || e.code === 'DAEMON_DIED') log.warn('call failed', { tool: def.name, code: e.code, err: e.message });
-        return { content: [{ type: 'text' as const, text: `${e.code}: ${e.message}` }], isError: true };
-      }
-    },
-  );
-}
-
-async function refreshRoots(server: McpServer, conn: DaemonConnection, log: Logger): Promise<void> {
-  if (!server.server.getClientCapabilities()?.roots) return;
+async function forward(
+  conn: DaemonConnection,
+  readOnly: Map<string, boolean>,
+  name: string,
+  args: Record<string, unknown>,
+  ctx: ToolCallContext,
+  log: Logger,
+): Promise<CallToolResult> {
   try {
-    const { roots } = await server.server.listRoots();
+    // Unknown tools go to the daemon too: it answers with the list of real ones.
+    const result = await conn.callTool(name, args, { signal: ctx.signal, readOnly: readOnly.get(name) ?? true, onProgress: ctx.progress });
+    return { content: [{ type: 'text', text: result.text }], structuredContent: result.data, isError: result.isError ?? false };
+  } catch (err) {
+    const e = asCodehiveError(err);
+    if (e.code === 'INTERNAL' || e.code === 'DAEMON_UNAVAILABLE' || e.code === 'DAEMON_DIED') log.warn('call failed', { tool: name, code: e.code, err: e.message });
+    return { content: [{ type: 'text', text: `${e.code}: ${e.message}` }], isError: true };
+  }
+}
+
+async function refreshRoots(server: StdioMcpServer, conn: DaemonConnection, log: Logger): Promise<void> {
+  try {
+    const { roots } = (await server.request('roots/list')) as { roots: Array<{ uri: string }> };
     const paths = roots.filter((r) => r.uri.startsWith('file://')).map((r) => fileURLToPath(r.uri));
     await conn.setRoots(paths);
   } catch (err) {

@@ -41,11 +41,19 @@ export function removeRegistration(file: string, pid: number): void {
   }
 }
 
+/** Whether `pid` is a live process. A zombie (exited, not yet reaped by its new parent) counts as dead. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // Field 3 of /proc/<pid>/stat is the state; the command name before it may contain spaces, so split
+    // after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): kill(0) is all we have
   }
 }

@@ -43,6 +43,7 @@ export class Store {
   readonly db: Db;
   readonly path: string;
   private lastCheckpoint: CheckpointResult | null = null;
+  private readonly statements = new Map<string, Database.Statement>();
   private checkpointCount = 0;
 
   private constructor(db: Db, path: string) {
@@ -86,6 +87,19 @@ export class Store {
         `the database ${this.path} was written by a newer codehive (schema ${row.value}, this build knows ${SCHEMA_VERSION}); upgrade codehive or use another CODEHIVE_CACHE_DIR`,
       );
     }
+  }
+
+  /**
+   * A prepared statement, compiled once per SQL text and reused: preparing costs more than running a small
+   * query, and the daemon runs the same few queries thousands of times a second.
+   */
+  stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
   }
 
   /**

@@ -50,16 +50,16 @@ function toRow(r: RawProject): ProjectRow {
 }
 
 export function listProjects(store: Store): ProjectRow[] {
-  return (store.db.prepare(`SELECT ${COLUMNS} FROM projects ORDER BY root`).all() as RawProject[]).map(toRow);
+  return (store.stmt(`SELECT ${COLUMNS} FROM projects ORDER BY root`).all() as RawProject[]).map(toRow);
 }
 
 export function getProject(store: Store, id: number): ProjectRow | undefined {
-  const r = store.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as RawProject | undefined;
+  const r = store.stmt(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as RawProject | undefined;
   return r && toRow(r);
 }
 
 export function projectByRoot(store: Store, root: string): ProjectRow | undefined {
-  const r = store.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE root = ?`).get(root) as RawProject | undefined;
+  const r = store.stmt(`SELECT ${COLUMNS} FROM projects WHERE root = ?`).get(root) as RawProject | undefined;
   return r && toRow(r);
 }
 
@@ -85,11 +85,12 @@ export function setProjectState(store: Store, id: number, state: ProjectState, e
  * The project whose root contains `path` (longest root wins, so a nested project beats its parent).
  */
 export function projectContaining(store: Store, path: string): ProjectRow | undefined {
-  let best: ProjectRow | undefined;
-  for (const p of listProjects(store)) {
-    if (path === p.root || path.startsWith(p.root.endsWith('/') ? p.root : p.root + '/')) {
-      if (!best || p.root.length > best.root.length) best = p;
-    }
-  }
-  return best;
+  const r = store
+    .stmt(
+      `SELECT ${COLUMNS} FROM projects
+       WHERE root = @path OR substr(@path, 1, length(root) + 1) = root || '/' OR root = '/'
+       ORDER BY length(root) DESC LIMIT 1`,
+    )
+    .get({ path }) as RawProject | undefined;
+  return r && toRow(r);
 }

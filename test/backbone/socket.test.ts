@@ -73,11 +73,15 @@ describe('the socket protocol under bad input', () => {
   });
 
   it('garbage bytes on the socket do not hurt the daemon', async () => {
-    await new Promise<void>((resolve) => {
-      const c = net.connect(sock, () => c.end('\x00\xff not http at all\r\n\r\n'));
-      c.on('close', () => resolve());
-      c.on('error', () => resolve());
+    const reply = await new Promise<string>((resolve) => {
+      let text = '';
+      const c = net.connect(sock, () => c.write('\x00\xff not http at all\r\n\r\n'));
+      c.on('data', (d) => (text += d));
+      c.on('end', () => resolve(text));
+      c.on('close', () => resolve(text));
+      c.on('error', () => resolve(text));
     });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
     const health = await raw(sock, 'GET', '/v1/health');
     expect(health.status).toBe(200);
     expect(health.json.ok).toBe(true);

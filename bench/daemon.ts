@@ -1,0 +1,120 @@
+/**
+ * Backbone benchmark: shim start-up (cold and warm), round-trip overhead shim → daemon, RSS of a shim and
+ * of the daemon, and search_graph latency/throughput with 1, 4, 8 and 16 concurrent sessions each firing 50
+ * calls at once. Prints figures beside the goals; asserts nothing.
+ *
+ *   node dist/bench/daemon.js [--corpus <dir>]     (default: the effect corpus if fetched, else this repo)
+ */
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const BIN = join(REPO, 'bin/codehive.js');
+
+interface Shim {
+  client: Client;
+  pid: number;
+  close(): Promise<void>;
+}
+
+async function startShim(env: NodeJS.ProcessEnv, cwd: string): Promise<Shim> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd, env: env as Record<string, string>, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, pid: transport.pid!, close: () => client.close() };
+}
+
+async function call(s: Shim, name: string, args: Record<string, unknown>): Promise<number> {
+  const t0 = performance.now();
+  const r = (await s.client.callTool({ name, arguments: args })) as { isError?: boolean; content: Array<{ text?: string }> };
+  if (r.isError) throw new Error(`${name} failed: ${r.content[0]?.text}`);
+  return performance.now() - t0;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function daemonPid(cacheDir: string): number {
+  return JSON.parse(readFileSync(join(cacheDir, 'daemon.json'), 'utf8')).pid;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const effect = join(REPO, '.bench-cache/effect@3.10.0/package/src');
+  const corpus = argv.includes('--corpus') ? resolve(argv[argv.indexOf('--corpus') + 1]!) : existsSync(effect) ? effect : REPO;
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'chv-bench-')));
+  const env: NodeJS.ProcessEnv = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's'), CODEHIVE_WATCH: '0' };
+  const out: string[] = [];
+  const line = (s: string) => {
+    out.push(s);
+    process.stdout.write(s + '\n');
+  };
+  line(`backbone benchmark · corpus ${corpus} · ${new Date().toISOString()}`);
+
+  // Cold: no daemon yet; the shim spawns it.
+  const t0 = performance.now();
+  const first = await startShim(env, corpus);
+  await call(first, 'list_projects', {});
+  const cold = performance.now() - t0;
+  await call(first, 'index_repository', { path: corpus });
+
+  // Warm: the daemon runs; a new window's shim attaches.
+  const warm: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    const s = await startShim(env, corpus);
+    await call(s, 'list_projects', {});
+    warm.push(performance.now() - t);
+    await s.close();
+  }
+  warm.sort((a, b) => a - b);
+  line(`shim start → first answer: cold ${cold.toFixed(0)} ms (spawns the daemon) · warm p50 ${pct(warm, 50).toFixed(0)} ms  [goal: warm < 150 ms]`);
+
+  // Round trip of a trivial call through shim → daemon.
+  const rt: number[] = [];
+  for (let i = 0; i < 300; i++) rt.push(await call(first, 'list_projects', {}));
+  rt.sort((a, b) => a - b);
+  line(`round trip list_projects (sequential, 300): p50 ${pct(rt, 50).toFixed(2)} ms · p99 ${pct(rt, 99).toFixed(2)} ms`);
+  line(`RSS: shim ${rssMb(first.pid).toFixed(1)} MB [goal < 60 MB] · daemon ${rssMb(daemonPid(env.CODEHIVE_CACHE_DIR!)).toFixed(1)} MB`);
+
+  // Concurrency: N sessions × 50 concurrent searches each.
+  const queries = ['stream', 'effect', 'map', 'parse', 'layer', 'schedule', 'fiber', 'context'];
+  const sessions: Shim[] = [first];
+  for (const n of [1, 4, 8, 16]) {
+    while (sessions.length < n) sessions.push(await startShim(env, corpus));
+    const lat: number[] = [];
+    const tStart = performance.now();
+    await Promise.all(
+      sessions.slice(0, n).map((s, si) =>
+        Promise.all(Array.from({ length: 50 }, (_, i) => call(s, 'search_graph', { query: queries[(si + i) % queries.length]!, limit: 10 }).then((ms) => lat.push(ms)))),
+      ),
+    );
+    const wall = performance.now() - tStart;
+    lat.sort((a, b) => a - b);
+    line(
+      `search_graph ${String(n).padStart(2)} sessions × 50 concurrent: p50 ${pct(lat, 50).toFixed(1)} ms · p99 ${pct(lat, 99).toFixed(1)} ms · ${((n * 50) / (wall / 1000)).toFixed(0)} calls/s` +
+        (n === 8 ? '  [goal at 8: p99 < 100 ms, > 2,000 calls/s]' : ''),
+    );
+  }
+  line(`RSS after load: daemon ${rssMb(daemonPid(env.CODEHIVE_CACHE_DIR!)).toFixed(1)} MB · shim ${rssMb(first.pid).toFixed(1)} MB`);
+  await Promise.all(sessions.map((s) => s.close()));
+  const pid = daemonPid(env.CODEHIVE_CACHE_DIR!);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(50);
+  rmSync(base, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/daemon failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
