@@ -140,7 +140,7 @@ export function compare(truth: TruthResult, edgesIn: CodehiveEdge[], unresolved:
       const c = hit.caller;
       const same = (n: TruthNode) =>
         n.kind === 'file' ? e.caller.kind === 'File' : e.caller.kind !== 'File' && e.caller.file === n.file && n.lines.includes(e.caller.line);
-      const callerOk = same(c) || (c.alt !== undefined && same(c.alt));
+      const callerOk = same(c) || (c.alts ?? []).some(same);
       if (!callerOk) {
         report.callerMismatch.count++;
         if (report.callerMismatch.samples.length < SAMPLES_PER_BUCKET) {
@@ -174,7 +174,7 @@ export function compare(truth: TruthResult, edgesIn: CodehiveEdge[], unresolved:
     const here = t.lines.flatMap((l) => edgesByLine.get(`${t.file}:${l}`) ?? []);
     const unres = t.lines.flatMap((l) => unresolvedByLine.get(`${t.file}:${l}`) ?? []);
     let status: string;
-    if (here.length > 0) status = 'codehive bound the line to another target';
+    if (here.length > 0) status = 'codehive bound another call on this line, or this one elsewhere';
     else if (unres.length > 0) status = `codehive: unresolved (${[...new Set(unres.map((u) => u.reason))].join(', ')})`;
     else status = 'codehive recorded no call on this line';
     const shape = calleeShape(t.callee, t.isNew);

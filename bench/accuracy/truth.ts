@@ -28,10 +28,12 @@ export interface TruthNode {
   kind: string;
   name: string;
   /**
-   * Callers only: for code at the file's top level inside a variable's initializer (`export const map =
-   * dual(2, (s, f) => …)`), that variable — a graph may fairly attribute such calls to it instead of the file.
+   * Callers only: other fair attributions of the same call. Code in a function bound to an object-literal
+   * property (`match({ onSome: (x) => f(x) })`) may be attributed to the next named function out; code in
+   * a top-level variable's initializer (`export const map = dual(2, (s, f) => …)`) to that variable rather
+   * than the file. Granularity choices, not wrong edges.
    */
-  alt?: TruthNode;
+  alts?: TruthNode[];
 }
 
 export interface TruthEdge {
@@ -230,7 +232,29 @@ function resolveCallee(checker: ts.TypeChecker, call: ts.CallExpression | ts.New
     const innerName = ts.isPropertyAccessExpression(inner) ? inner.name : inner;
     return resolveCallee(checker, call, innerName);
   }
-  return pickDeclarations(sym, decls);
+  const picked = pickDeclarations(sym, decls);
+  const literal = objectLiteralMember(checker, nameNode, picked);
+  return literal ? [literal, ...picked] : picked;
+}
+
+/**
+ * `provider.f()` where `const provider: SomeInterface = { f() { … } }`: the checker names the interface
+ * member, but the code that runs is the object literal's member — the implementation, so it is preferred
+ * (the interface member stays acceptable).
+ */
+function objectLiteralMember(checker: ts.TypeChecker, nameNode: ts.Node, picked: ts.Declaration[]): ts.Declaration | undefined {
+  if (!picked.every((d) => ts.isPropertySignature(d) || ts.isMethodSignature(d))) return undefined;
+  const access = nameNode.parent;
+  if (!ts.isPropertyAccessExpression(access) || access.name !== nameNode) return undefined;
+  let recv = checker.getSymbolAtLocation(access.expression);
+  if (recv && recv.flags & ts.SymbolFlags.Alias) recv = checker.getAliasedSymbol(recv);
+  const decl = recv?.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
+  let init: ts.Expression = decl.initializer;
+  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+  if (!ts.isObjectLiteralExpression(init)) return undefined;
+  const name = (nameNode as ts.Identifier).text;
+  return init.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === name && (ts.isMethodDeclaration(p) || ts.isPropertyAssignment(p)));
 }
 
 function hasBody(d: ts.Declaration): boolean {
@@ -344,6 +368,7 @@ function describe(d: ts.Declaration, rel: (f: string) => string): TruthNode {
  */
 function enclosingCaller(call: ts.Node, sf: ts.SourceFile, file: string): TruthNode {
   let variable: ts.VariableDeclaration | undefined;
+  const weak: TruthNode[] = [];
   for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (ts.isSourceFile(n)) break;
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) variable ??= n;
@@ -365,9 +390,18 @@ function enclosingCaller(call: ts.Node, sf: ts.SourceFile, file: string): TruthN
         kind = 'function';
       }
     }
-    if (named) return { file, lines: declLines(named, sf), kind, name: declName(named) };
+    if (!named) continue;
+    const node: TruthNode = { file, lines: declLines(named, sf), kind, name: declName(named) };
+    // Object-literal members (`{ onSome: (x) => … }`, `{ m() { … } }`) are the innermost caller, but a
+    // graph may attribute their calls to the next named function out: keep looking, remember them.
+    if (ts.isPropertyAssignment(named) || (ts.isMethodDeclaration(named) && ts.isObjectLiteralExpression(named.parent))) {
+      weak.push(node);
+      continue;
+    }
+    return weak.length ? { ...weak[0]!, alts: [...weak.slice(1), node] } : node;
   }
   const top: TruthNode = { file, lines: [1], kind: 'file', name: '<file>' };
-  if (variable) top.alt = { file, lines: declLines(variable, sf), kind: 'variable', name: declName(variable) };
+  if (variable) top.alts = [{ file, lines: declLines(variable, sf), kind: 'variable', name: declName(variable) }];
+  if (weak.length) return { ...weak[0]!, alts: [...weak.slice(1), top, ...(top.alts ?? [])] };
   return top;
 }

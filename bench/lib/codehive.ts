@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import { daemonSettings, type DaemonSettings } from '../../packages/config/index.js';
 import type { Indexer } from '../../packages/indexer/api.js';
+import { createIndexer } from '../../packages/indexer/index.js';
 import { createLogger, type Logger } from '../../packages/log/index.js';
 import { Store } from '../../packages/store/db.js';
 
@@ -22,26 +23,7 @@ export interface BenchGraph {
   close(): Promise<void>;
 }
 
-type CreateIndexer = (store: Store, settings: DaemonSettings, log: Logger) => Indexer;
-
-/**
- * Loads `createIndexer` at run time: the bench must keep compiling while the indexer is being written (and
- * says clearly when it is not there yet rather than failing to build).
- */
-async function loadCreateIndexer(): Promise<CreateIndexer> {
-  const url = new URL('../../packages/indexer/index.js', import.meta.url);
-  let mod: { createIndexer?: CreateIndexer };
-  try {
-    mod = (await import(url.href)) as { createIndexer?: CreateIndexer };
-  } catch (err) {
-    throw new Error(`cannot load the indexer (${url.pathname}): ${(err as Error).message}; build it first (npm run build)`);
-  }
-  if (typeof mod.createIndexer !== 'function') throw new Error(`${url.pathname} does not export createIndexer`);
-  return mod.createIndexer;
-}
-
 export async function openBenchGraph(opts: { maxFileBytes?: number } = {}): Promise<BenchGraph> {
-  const createIndexer = await loadCreateIndexer();
   const dir = mkdtempSync(join(tmpdir(), 'codehive-bench-'));
   const env = daemonSettings(process.env);
   const settings: DaemonSettings = { ...env, watch: false, ...(opts.maxFileBytes ? { maxFileBytes: Math.max(env.maxFileBytes, opts.maxFileBytes) } : {}) };
