@@ -4,7 +4,7 @@
  * either nothing or a whole record. Clients read the socket path from here rather than recomputing it,
  * because two clients may see different TMPDIRs.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { BuildInfo } from '../protocol/index.js';
 
 export interface Registration extends BuildInfo {
@@ -52,7 +52,10 @@ export function pidAlive(pid: number): boolean {
     // Field 3 of /proc/<pid>/stat is the state; the command name before it may contain spaces, so split
     // after its closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') return true;
+    // A zombie leader may still have threads (our parser workers) finishing their exit, holding its files
+    // and sockets open: only when they are gone is the process really gone.
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return true; // no /proc (macOS): kill(0) is all we have
   }

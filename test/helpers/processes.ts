@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { pidAlive } from '../../packages/config/registration.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO, 'bin/codehive.js');
@@ -58,8 +59,7 @@ export function daemonPids(cacheDir: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
       if (!cmd.includes('daemon/run.js')) continue;
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (/\) Z /.test(stat)) continue; // zombie: already dead
+      if (!pidAlive(Number(name))) continue; // a zombie whose threads have all exited
       const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
       if (environ.includes(`CODEHIVE_CACHE_DIR=${cacheDir}`)) pids.push(Number(name));
     } catch {
