@@ -24,21 +24,21 @@ export const TOOL_INPUTS = {
   delete_project: { project: z.string().min(1).describe('Project root path or name to delete with all its data') },
   search_graph: {
     project,
-    query: z.string().optional().describe('Ranked full-text query over symbol names, signatures and doc comments'),
-    name_pattern: z.string().optional().describe('Regex (or exact name) the symbol name must match'),
+    query: z.string().max(500).optional().describe('Ranked full-text query over symbol names (camelCase/snake_case split, prefix match), signatures and doc comments'),
+    name_pattern: z.string().max(500).optional().describe('Exact name (a plain identifier) or a JavaScript regex the symbol name must match'),
     kind: z
       .enum(['Class', 'Interface', 'TypeAlias', 'Enum', 'Function', 'Method', 'Variable', 'File', 'Folder'])
       .optional(),
-    file_pattern: z.string().optional().describe('Glob the file path must match, e.g. src/**/*.ts'),
+    file_pattern: z.string().max(500).optional().describe('Glob the file path must match, e.g. src/**/*.ts or *.test.ts; a plain path means that folder'),
     exported: z.boolean().optional(),
     limit: limit(20, 200),
     cursor,
   },
   search_code: {
     project,
-    pattern: z.string().min(1).describe('Text to find (or a regex when regex=true)'),
+    pattern: z.string().min(1).max(500).describe('Text to find (or a JavaScript regex when regex=true); case-insensitive unless it has an upper-case letter'),
     regex: z.boolean().optional(),
-    file_pattern: z.string().optional().describe('Glob the file path must match'),
+    file_pattern: z.string().max(500).optional().describe('Glob the file path must match, e.g. src/**/*.ts; a plain path means that folder'),
     context_lines: z.number().int().min(0).max(10).optional().describe('Lines of context around each hit (default 1)'),
     limit: limit(30, 200),
     cursor,
@@ -53,7 +53,7 @@ export const TOOL_INPUTS = {
   get_code_snippet: {
     project,
     symbol: z.string().min(1).describe('Qualified name (path#Name.member) or a unique plain name'),
-    context_lines: z.number().int().min(0).max(50).optional(),
+    context_lines: z.number().int().min(0).max(50).optional().describe('Lines of context before and after the symbol (default 0)'),
   },
   get_graph_schema: { project },
   get_architecture: { project, path: z.string().optional().describe('Limit to a folder of the project') },
@@ -106,7 +106,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   {
     name: 'search_code',
     title: 'Search code',
-    description: 'Text or regex search over the project\'s indexed files; each hit comes with its enclosing symbol and context lines.',
+    description: 'Text or regex search over the project\'s indexed source files (smart case); each hit comes with its enclosing symbol and context lines.',
     readOnly: true,
   },
   {
@@ -118,7 +118,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   {
     name: 'get_code_snippet',
     title: 'Get code snippet',
-    description: 'Source of a symbol by qualified name, or by plain name when unique; lists candidates when ambiguous.',
+    description: 'Source of a symbol by qualified name, member path (Class.method) or plain name when unique; an ambiguous name answers with the candidates to choose from.',
     readOnly: true,
   },
   {
