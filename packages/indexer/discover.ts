@@ -1,0 +1,102 @@
+/**
+ * Listing a project's source files: a stat-only walk (no reads) that honours the ignore rules, never
+ * follows a symlinked directory (so a link loop cannot trap it), and skips files over the size limit. The
+ * same walk serves `changedSince`, so it must stay cheap.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SkippedFile } from './api.js';
+import type { Lang } from './facts.js';
+import { IgnoreRules, isSourceFile } from './ignore-rules.js';
+import { tooLarge } from './extract/parse-file.js';
+
+export interface DiscoveredFile {
+  path: string;
+  lang: Lang;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface Discovery {
+  files: DiscoveredFile[];
+  /** tsconfig.json / jsconfig.json / package.json paths (module resolution inputs). */
+  configs: string[];
+  skipped: SkippedFile[];
+}
+
+const CONFIG = /^(tsconfig|jsconfig|package)\.json$/;
+const STAT_BATCH = 64;
+
+export function languageOf(path: string): Lang {
+  if (path.endsWith('.tsx')) return 'tsx';
+  if (/\.(ts|mts|cts)$/.test(path)) return 'typescript';
+  return 'javascript';
+}
+
+export async function discover(root: string, maxFileBytes: number, signal?: AbortSignal): Promise<Discovery> {
+  const rules = new IgnoreRules(root);
+  const out: Discovery = { files: [], configs: [], skipped: [] };
+  const dirs = ['.'];
+  while (dirs.length) {
+    signal?.throwIfAborted();
+    const dir = dirs.pop()!;
+    let entries;
+    try {
+      entries = await readdir(dir === '.' ? root : join(root, dir), { withFileTypes: true });
+    } catch (err) {
+      if (dir !== '.') out.skipped.push({ path: dir, reason: `unreadable directory: ${(err as NodeJS.ErrnoException).code ?? err}` });
+      else throw err;
+      continue;
+    }
+    const files: Array<{ rel: string; link: boolean }> = [];
+    for (const e of entries) {
+      const rel = dir === '.' ? e.name : `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!rules.ignoredEntry(rel, true)) dirs.push(rel);
+      } else if (e.isSymbolicLink()) {
+        if (isSourceFile(e.name) && !rules.ignoredEntry(rel, false)) files.push({ rel, link: true });
+        else if (!rules.ignoredEntry(rel, true)) {
+          const report = await symlinkReport(root, rel);
+          if (report) out.skipped.push(report);
+        }
+      } else if (e.isFile()) {
+        if (CONFIG.test(e.name)) out.configs.push(rel);
+        if (isSourceFile(e.name) && !rules.ignoredEntry(rel, false)) files.push({ rel, link: false });
+      }
+    }
+    for (let i = 0; i < files.length; i += STAT_BATCH) {
+      await Promise.all(files.slice(i, i + STAT_BATCH).map((f) => statInto(root, f.rel, maxFileBytes, out)));
+    }
+  }
+  out.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  out.configs.sort();
+  out.skipped.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return out;
+}
+
+async function statInto(root: string, rel: string, maxFileBytes: number, out: Discovery): Promise<void> {
+  try {
+    const st = await stat(join(root, rel)); // follows a symlinked file; a loop fails with ELOOP
+    if (!st.isFile()) {
+      out.skipped.push({ path: rel, reason: 'not a regular file' });
+    } else if (st.size > maxFileBytes) {
+      out.skipped.push({ path: rel, reason: tooLarge(st.size, maxFileBytes) });
+    } else {
+      out.files.push({ path: rel, lang: languageOf(rel), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    out.skipped.push({ path: rel, reason: code === 'ELOOP' ? 'symlink loop' : `unreadable: ${code ?? (err as Error).message}` });
+  }
+}
+
+/** A symlink that is not a source file: a directory link is never followed; say so (and spot loops). */
+async function symlinkReport(root: string, rel: string): Promise<SkippedFile | null> {
+  try {
+    const st = await stat(join(root, rel));
+    return st.isDirectory() ? { path: rel, reason: 'symlinked directory (not followed)' } : null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { path: rel, reason: code === 'ELOOP' ? 'symlink loop' : `broken symlink: ${code ?? 'unknown'}` };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The one tree-sitter query the extractor runs per file. It captures only the nodes extraction cares about
+ * (declarations, calls, imports/exports, bindings); the native query engine finds them, so JS never walks
+ * the whole tree. Capture names tell the extractor what each node is.
+ *
+ * The TypeScript and JavaScript grammars name some nodes differently; a pattern naming a node type that a
+ * grammar lacks would make the whole query fail, so each pattern is compiled alone first and kept only if
+ * the grammar knows it.
+ */
+import Parser from 'tree-sitter';
+
+const PATTERNS = [
+  '(function_declaration) @fn',
+  '(generator_function_declaration) @fn',
+  '(function_signature) @fnsig',
+  '(function_expression) @anon',
+  '(generator_function) @anon',
+  '(arrow_function) @anon',
+  '(class_declaration) @class',
+  '(abstract_class_declaration) @class',
+  '(class) @class',
+  '(interface_declaration) @iface',
+  '(type_alias_declaration) @alias',
+  '(enum_declaration) @enum',
+  '(internal_module) @ns',
+  '(class_body (method_definition) @method)',
+  '(class_body (method_signature) @msig)',
+  '(class_body (abstract_method_signature) @msig)',
+  '(interface_body (method_signature) @msig)',
+  '(object (method_definition)) @objm',
+  '(object (method_definition) @omethod)',
+  '(public_field_definition) @field',
+  '(field_definition) @field',
+  '(variable_declarator) @var',
+  '(call_expression) @call',
+  '(new_expression) @new',
+  '(import_statement) @import',
+  '(export_statement) @export',
+  '(program (expression_statement (assignment_expression) @assign))',
+  '(comment) @comment',
+  '(catch_clause parameter: (_) @bind)',
+  '(for_in_statement left: (_) @bind)',
+];
+
+export function buildQuery(language: unknown): Parser.Query {
+  const usable = PATTERNS.filter((p) => {
+    try {
+      new Parser.Query(language, p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return new Parser.Query(language, usable.join('\n'));
+}
+
+/** Counts syntax-error nodes; run only when the tree reports an error. */
+export function buildErrorQuery(language: unknown): Parser.Query {
+  return new Parser.Query(language, '(ERROR) @e');
+}

@@ -1,0 +1,109 @@
+/**
+ * "Facts": what the extractor learns from one file, as plain JSON-able data. Facts cross the worker boundary
+ * (trees cannot), are stored in `files.facts`, and are the only input of resolution — so an incremental
+ * re-index re-parses only changed files and re-resolves the project from stored facts, which makes
+ * "incremental == from scratch" true by construction.
+ *
+ * Indices (`d`, `i`, `def`, `src`) point into the same file's `defs` / `imports` arrays.
+ */
+export type Lang = 'typescript' | 'tsx' | 'javascript';
+
+export type DefKind = 'Class' | 'Interface' | 'TypeAlias' | 'Enum' | 'Function' | 'Method' | 'Variable' | 'Namespace';
+
+/**
+ * How the first identifier of a callee or type name was bound by the lexical scope of its file:
+ * a definition in this file, an import, a local variable/parameter (with its declared type if any),
+ * `this`/`super` (with the class that owns `this`, -1 when unknown), or nothing (a global).
+ */
+export type RootRef =
+  | { k: 'def'; d: number }
+  | { k: 'import'; i: number }
+  | { k: 'local'; t?: TypeRef }
+  | { k: 'this'; cls: number }
+  | { k: 'super'; cls: number }
+  | { k: 'global' }
+  | { k: 'dynamic' };
+
+/** A named type (`Foo`, `ns.Foo`): the scope binding of its first name plus its whole dotted path. */
+export interface TypeRef {
+  ref: RootRef;
+  chain: string[];
+}
+
+export interface DefFact {
+  name: string;
+  kind: DefKind;
+  /** Enclosing def (class for a method, function for a nested function), -1 at the file top level. */
+  parent: number;
+  /** start line (1-based), start column (0-based), end line, end column. */
+  pos: [number, number, number, number];
+  sig: string | null;
+  exported: boolean;
+  doc: string | null;
+  /** Class/interface fields with a declared (or `new X()`) type, for `this.field.m()`. */
+  fields?: Record<string, TypeRef>;
+}
+
+export interface ImportFact {
+  spec: string;
+  /** Imported export name; `default`, `*` (namespace import) or `*cjs` (a whole `require()` result). */
+  name: string;
+  local: string;
+  line: number;
+}
+
+export type ExportFact =
+  | { name: string; ref: RootRef } // export { local as name }, export function name, module.exports = …
+  | { name: string; spec: string; imported: string }; // export { imported as name } from 'spec'; imported '*' for `export * as name`
+
+export interface CallFact {
+  /** Innermost enclosing Function/Method/Variable def, -1 for file top-level code. */
+  src: number;
+  line: number;
+  /** The callee as a dotted path: ['f'], ['ns', 'f'], ['this', 'm'], ['this', 'a', 'm'], ['super', 'm'], ['super']. */
+  chain: string[];
+  root: RootRef;
+  isNew: boolean;
+  /** Callee text (truncated), for unresolved call sites. */
+  text: string;
+}
+
+export interface HeritageFact {
+  def: number;
+  kind: 'extends' | 'implements';
+  type: TypeRef;
+}
+
+export interface FileFacts {
+  defs: DefFact[];
+  imports: ImportFact[];
+  exports: ExportFact[];
+  /** `export * from 'spec'`. */
+  stars: string[];
+  calls: CallFact[];
+  heritage: HeritageFact[];
+  /** Has import/export/require/module.exports: a module, not a global script. */
+  isModule: boolean;
+}
+
+/** What a parse worker returns for one file. */
+export type ParseResult =
+  | {
+      path: string;
+      status: 'parsed';
+      hash: string;
+      size: number;
+      mtimeMs: number;
+      lines: number;
+      parseErrors: number;
+      facts: string; // JSON of FileFacts
+      errors: string[];
+    }
+  | { path: string; status: 'unchanged'; hash: string; size: number; mtimeMs: number }
+  | { path: string; status: 'skipped'; reason: string };
+
+export interface ParseTask {
+  root: string;
+  maxFileBytes: number;
+  files: Array<{ path: string; lang: Lang; knownHash: string | null }>;
+}

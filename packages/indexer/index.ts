@@ -1,0 +1,322 @@
+/**
+ * The indexer: scan → parse (worker pool) → resolve (a worker) → write (main thread, short transactions).
+ *
+ * Every run ends with the project's graph equal to a from-scratch index of the tree on disk: an incremental
+ * run re-parses only files whose size/mtime moved and whose content hash changed, but always re-resolves
+ * the whole project from the stored facts, then writes the difference. Small differences go into the live
+ * snapshot in one transaction; a full index (or a large change) builds a new snapshot and publishes it only
+ * when complete, so a crash or a cancel leaves the old graph intact.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { DaemonSettings } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { CodehiveError } from '../protocol/index.js';
+import type { Store } from '../store/db.js';
+import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
+import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
+import type { IndexOptions, IndexProgress, IndexReport, Indexer, SkippedFile } from './api.js';
+import { discover, type DiscoveredFile } from './discover.js';
+import type { ParseResult } from './facts.js';
+import { readGitHead } from './git.js';
+import { WorkerPool } from './pool.js';
+import type { Graph } from './resolve/graph.js';
+import { applyDiff, writeSnapshot, type FileRow } from './write.js';
+
+export type { Indexer } from './api.js';
+export { watchIgnore, IgnoreRules } from './ignore-rules.js';
+
+/** Files per parse task: big enough to amortise messaging, small enough to balance the workers. */
+const PARSE_BATCH = 24;
+/** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
+const IN_PLACE_MAX_FILES = 200;
+
+interface ProjectCache {
+  snapshot: number;
+  files: Map<string, FileRow>;
+}
+
+export interface CodehiveIndexer extends Indexer {
+  /** Snapshots being written right now (never sweep these). */
+  activeSnapshots(): number[];
+  /** Drops snapshots no project points at and no running index is writing (call at daemon start-up). */
+  sweepOrphans(): Promise<number[]>;
+}
+
+export function createIndexer(store: Store, settings: DaemonSettings, log: Logger): CodehiveIndexer {
+  return new TreeSitterIndexer(store, settings, log);
+}
+
+class TreeSitterIndexer implements CodehiveIndexer {
+  private readonly pool: WorkerPool;
+  private readonly cache = new Map<number, ProjectCache>();
+  private readonly active = new Set<number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly settings: DaemonSettings,
+    private readonly log: Logger,
+  ) {
+    this.pool = new WorkerPool(Math.max(1, settings.workers), log);
+  }
+
+  activeSnapshots(): number[] {
+    return [...this.active];
+  }
+
+  async sweepOrphans(): Promise<number[]> {
+    const orphans = orphanSnapshots(this.store, this.active);
+    for (const id of orphans) await dropSnapshot(this.store, id);
+    return orphans;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.cache.clear();
+  }
+
+  async changedSince(projectId: number): Promise<string[]> {
+    const project = getProject(this.store, projectId);
+    if (!project) throw new CodehiveError('UNKNOWN_PROJECT', `no project with id ${projectId}`);
+    if (project.snapshot === null) return [];
+    const stored = this.liveFiles(project.id, project.snapshot);
+    const disc = await discover(project.root, this.settings.maxFileBytes);
+    const skipped = new Set(((project.stats?.skipped as SkippedFile[] | undefined) ?? []).map((s) => s.path));
+    const changed: string[] = [];
+    const seen = new Set<string>();
+    for (const f of disc.files) {
+      seen.add(f.path);
+      const s = stored.get(f.path);
+      if (!s) {
+        if (!skipped.has(f.path)) changed.push(f.path);
+      } else if (s.size !== f.size || s.mtimeMs !== f.mtimeMs) changed.push(f.path);
+    }
+    for (const p of stored.keys()) if (!seen.has(p)) changed.push(p);
+    return changed.sort();
+  }
+
+  async index(root: string, opts: IndexOptions): Promise<IndexReport> {
+    const started = Date.now();
+    const project = ensureProject(this.store, root);
+    const progress = (phase: IndexProgress['phase'], done: number, total: number) => opts.onProgress?.({ phase, done, total });
+    setProjectState(this.store, project.id, 'indexing');
+    let building: number | null = null;
+    try {
+      const report = await this.run(project, opts, progress, (s) => {
+        building = s;
+        this.active.add(s);
+      });
+      report.durationMs = Date.now() - started;
+      return report;
+    } catch (err) {
+      const cancelled = opts.signal?.aborted || (err instanceof CodehiveError && err.code === 'CANCELLED');
+      if (building !== null) {
+        await dropSnapshot(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
+      }
+      const current = getProject(this.store, project.id);
+      if (cancelled) {
+        setProjectState(this.store, project.id, current?.snapshot !== null && current?.snapshot !== undefined ? 'ready' : 'new');
+        throw err instanceof CodehiveError && err.code === 'CANCELLED' ? err : new CodehiveError('CANCELLED', 'indexing was cancelled');
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error('index failed', { root, err: err instanceof Error ? err.stack : message });
+      setProjectState(this.store, project.id, 'failed', message);
+      throw err;
+    } finally {
+      if (building !== null) this.active.delete(building);
+    }
+  }
+
+  private async run(
+    project: ProjectRow,
+    opts: IndexOptions,
+    progress: (phase: IndexProgress['phase'], done: number, total: number) => void,
+    building: (snapshot: number) => void,
+  ): Promise<IndexReport> {
+    const { signal } = opts;
+    const checkAbort = () => {
+      if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
+    };
+    progress('scan', 0, 1);
+    const disc = await discover(project.root, this.settings.maxFileBytes, signal);
+    progress('scan', 1, 1);
+    checkAbort();
+
+    const live = project.snapshot !== null ? this.liveFiles(project.id, project.snapshot) : null;
+    const full = opts.mode === 'full' || live === null;
+    const toParse: DiscoveredFile[] = [];
+    const next = new Map<string, FileRow>();
+    for (const f of disc.files) {
+      const prev = live?.get(f.path);
+      if (!full && prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs) next.set(f.path, prev);
+      else toParse.push(f);
+    }
+
+    const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length));
+    const report = emptyReport(project, opts.mode);
+    report.skipped = [...disc.skipped];
+    const upsert: FileRow[] = [];
+    const langOf = new Map(toParse.map((f) => [f.path, f.lang]));
+    for (const r of results) {
+      const prev = live?.get(r.path);
+      if (r.status === 'skipped') {
+        report.skipped.push({ path: r.path, reason: r.reason });
+      } else if (r.status === 'unchanged') {
+        const row = { ...prev!, size: r.size, mtimeMs: r.mtimeMs };
+        next.set(r.path, row);
+        upsert.push(row); // same content, new mtime: remember it so the next scan skips the hash
+      } else {
+        const row: FileRow = { path: r.path, lang: langOf.get(r.path)!, size: r.size, mtimeMs: r.mtimeMs, hash: r.hash, lines: r.lines, parseErrors: r.parseErrors, facts: r.facts };
+        next.set(r.path, row);
+        report.files.parsed++;
+        if (!prev) report.files.added++;
+        else if (prev.hash !== r.hash) {
+          report.files.changed++;
+          upsert.push(row);
+        }
+        if (prev) continue;
+        upsert.push(row);
+      }
+    }
+    for (const r of results) if (r.status === 'parsed' && r.errors.length) for (const m of r.errors) report.errors.push({ path: r.path, message: m });
+    const removed = live ? [...live.keys()].filter((p) => !next.has(p)) : [];
+    report.files.removed = removed.length;
+    report.files.total = next.size;
+    report.files.unchanged = next.size - report.files.added - report.files.changed;
+    report.lines = [...next.values()].reduce((n, f) => n + f.lines, 0);
+    report.skipped.sort((a, b) => (a.path < b.path ? -1 : 1));
+    report.gitHead = readGitHead(project.root);
+    checkAbort();
+
+    const contentChanged = report.files.added + report.files.changed + report.files.removed;
+    const rows = [...next.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    if (!full && contentChanged === 0) {
+      // Nothing to re-resolve: only refresh mtimes and the report.
+      const previous = (getProject(this.store, project.id)?.stats ?? {}) as Partial<IndexReport>;
+      report.nodes = previous.nodes ?? 0;
+      report.edges = previous.edges ?? 0;
+      report.calls = previous.calls ?? report.calls;
+      applyDiffOnlyFiles(this.store, project, upsert, report);
+      this.cache.set(project.id, { snapshot: project.snapshot!, files: next });
+      return report;
+    }
+
+    progress('resolve', 0, 1);
+    const graph = await this.pool.run<Graph>({
+      kind: 'resolve',
+      input: { root: project.root, projectName: project.name, files: rows.map((f) => ({ path: f.path, facts: f.facts })), configs: disc.configs },
+    });
+    progress('resolve', 1, 1);
+    checkAbort();
+    report.nodes = graph.nodes.length;
+    report.edges = graph.edges.length;
+    report.calls = graph.calls;
+
+    if (!full && contentChanged <= IN_PLACE_MAX_FILES) {
+      const snapshot = project.snapshot!;
+      progress('write', 0, 1);
+      const stats = applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
+        this.store.db
+          .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+          .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
+      });
+      progress('write', 1, 1);
+      this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
+      this.cache.set(project.id, { snapshot, files: next });
+      this.store.checkpoint('index');
+      return report;
+    }
+
+    const snapshot = createSnapshot(this.store, project.id);
+    building(snapshot);
+    await writeSnapshot(this.store, snapshot, rows, graph, { signal, onProgress: (d, t) => progress('write', d, t) });
+    checkAbort();
+    const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
+    this.cache.set(project.id, { snapshot, files: next });
+    this.store.checkpoint('index');
+    if (previous !== null && previous !== snapshot) await dropSnapshot(this.store, previous);
+    this.store.checkpoint('index');
+    return report;
+  }
+
+  /** Parses files in batches across the pool, keeping a bounded number of tasks in flight. */
+  private async parseAll(
+    root: string,
+    files: DiscoveredFile[],
+    live: Map<string, FileRow> | null,
+    signal: AbortSignal | undefined,
+    onDone: (done: number) => void,
+  ): Promise<ParseResult[]> {
+    const batches: DiscoveredFile[][] = [];
+    for (let i = 0; i < files.length; i += PARSE_BATCH) batches.push(files.slice(i, i + PARSE_BATCH));
+    const results: ParseResult[] = [];
+    let next = 0;
+    let done = 0;
+    const inFlight = Math.max(2, this.settings.workers * 2);
+    const lane = async () => {
+      while (next < batches.length) {
+        if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
+        const batch = batches[next++]!;
+        const out = await this.pool.run<ParseResult[]>({
+          kind: 'parse',
+          task: {
+            root,
+            maxFileBytes: this.settings.maxFileBytes,
+            files: batch.map((f) => ({ path: f.path, lang: f.lang, knownHash: live?.get(f.path)?.hash ?? null })),
+          },
+        });
+        results.push(...out);
+        done += batch.length;
+        onDone(done);
+        await yieldToLoop();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, lane));
+    return results;
+  }
+
+  /** The live snapshot's file rows, from memory or (after a restart) from the database. */
+  private liveFiles(projectId: number, snapshot: number): Map<string, FileRow> {
+    const cached = this.cache.get(projectId);
+    if (cached && cached.snapshot === snapshot) return cached.files;
+    const rows = this.store.db
+      .prepare(`SELECT path, language, size, mtime_ms, hash, lines, parse_errors, facts FROM files WHERE snapshot = ?`)
+      .all(snapshot) as Array<{ path: string; language: FileRow['lang']; size: number; mtime_ms: number; hash: string; lines: number; parse_errors: number; facts: string | Buffer | null }>;
+    const files = new Map<string, FileRow>();
+    for (const r of rows) {
+      const facts = r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? r.facts : r.facts.toString('utf8');
+      files.set(r.path, { path: r.path, lang: r.language, size: r.size, mtimeMs: r.mtime_ms, hash: r.hash, lines: r.lines, parseErrors: r.parse_errors, facts });
+    }
+    this.cache.set(projectId, { snapshot, files });
+    return files;
+  }
+}
+
+const EMPTY_FACTS = JSON.stringify({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
+
+function emptyReport(project: ProjectRow, mode: IndexReport['mode']): IndexReport {
+  return {
+    projectId: project.id,
+    root: project.root,
+    mode,
+    durationMs: 0,
+    files: { total: 0, parsed: 0, unchanged: 0, added: 0, changed: 0, removed: 0 },
+    lines: 0,
+    nodes: 0,
+    edges: 0,
+    calls: { resolved: 0, unresolved: 0 },
+    skipped: [],
+    errors: [],
+    gitHead: null,
+  };
+}
+
+/** An incremental run that found no content change: refresh mtimes and the project row, nothing else. */
+function applyDiffOnlyFiles(store: Store, project: ProjectRow, upsert: FileRow[], report: IndexReport): void {
+  store.write(() => {
+    const update = store.db.prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
+    for (const f of upsert) update.run(f.size, f.mtimeMs, project.snapshot, f.path);
+    store.db
+      .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+      .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
+  });
+}

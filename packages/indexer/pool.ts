@@ -1,0 +1,117 @@
+/**
+ * A small pool of parser worker threads shared by every index job. Tasks queue FIFO; each worker runs one
+ * at a time. A worker that dies (a native crash in a parser) fails only its task and is replaced.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/index.js';
+import { CodehiveError } from '../protocol/index.js';
+import type { WorkerTask } from './worker.js';
+
+interface Pending {
+  id: number;
+  msg: WorkerTask;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  current: Pending | null;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly size: number, private readonly log: Logger) {}
+
+  run<T>(msg: WorkerTask): Promise<T> {
+    if (this.closed) return Promise.reject(new CodehiveError('INTERNAL', 'the indexer is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, msg, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new CodehiveError('CANCELLED', 'the indexer is shutting down'));
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      let slot = this.slots.find((s) => !s.current);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const task = this.queue.shift()!;
+      slot.current = task;
+      slot.worker.ref(); // an in-flight task keeps the process alive; an idle pool does not
+      slot.worker.postMessage({ id: task.id, msg: task.msg });
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerUrl());
+    const slot: Slot = { worker, current: null };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const task = slot.current;
+      if (!task || task.id !== m.id) return;
+      slot.current = null;
+      slot.worker.unref();
+      if (m.ok) task.resolve(m.result);
+      else task.reject(new CodehiveError('INTERNAL', `indexer worker failed: ${m.error}`));
+      this.pump();
+    });
+    const fail = (why: string) => {
+      const i = this.slots.indexOf(slot);
+      if (i === -1) return;
+      this.slots.splice(i, 1);
+      if (!this.closed) this.log.warn('indexer worker died', { why });
+      slot.current?.reject(new CodehiveError('INTERNAL', `indexer worker died: ${why}`));
+      slot.current = null;
+      if (!this.closed) this.pump();
+    };
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', (code) => fail(`exit ${code}`));
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+let bundled: URL | null = null;
+
+/**
+ * The worker's entry. Built code ships `worker.js` next to this file. Run from TypeScript sources (vitest,
+ * vite-node) a worker thread cannot load `.ts`, so the worker is bundled once per process with esbuild
+ * (a dev dependency through vitest). The bundle goes under node_modules/.cache so its external imports
+ * (the native tree-sitter modules) resolve from the project's node_modules.
+ */
+function workerUrl(): URL {
+  const js = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return js;
+  if (bundled) return bundled;
+  const dir = fileURLToPath(new URL('../../node_modules/.cache/codehive/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `worker-${process.pid}.mjs`);
+  const esbuild = createRequire(import.meta.url)('esbuild') as { buildSync: (opts: Record<string, unknown>) => unknown };
+  esbuild.buildSync({
+    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    external: ['tree-sitter', 'tree-sitter-typescript', 'tree-sitter-javascript'],
+    logLevel: 'silent',
+  });
+  process.once('exit', () => rmSync(out, { force: true }));
+  bundled = pathToFileURL(out);
+  return bundled;
+}

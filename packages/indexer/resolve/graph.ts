@@ -1,0 +1,480 @@
+/**
+ * Facts of every file → the project's graph rows (nodes, edges, unresolved call sites), keyed by qualified
+ * name. Pure and deterministic: the same facts always give the same rows, which is what lets an incremental
+ * update diff its result against the live graph and land exactly where a from-scratch index would.
+ *
+ * Honesty rule: a call is bound only through something the code states — a scope binding, an import chain,
+ * `this`/`super` and the `extends` chain, or a declared type. The one guess allowed is `unique-name`: a
+ * global name that exactly one script-level (non-module) definition in the project declares.
+ */
+import { posix } from 'node:path';
+import type { CallFact, DefFact, ExportFact, FileFacts, RootRef, TypeRef } from '../facts.js';
+import { ModuleResolver } from './modules.js';
+import { assignQnames } from './qnames.js';
+
+export interface ResolveInput {
+  root: string;
+  projectName: string;
+  files: Array<{ path: string; facts: string }>;
+  /** tsconfig.json / jsconfig.json / package.json paths inside the project. */
+  configs: string[];
+}
+
+export interface NodeRow {
+  kind: string;
+  name: string;
+  qname: string;
+  file: string | null;
+  parent: string | null;
+  pos: [number, number, number, number] | null;
+  sig: string | null;
+  exported: boolean;
+  doc: string | null;
+}
+
+export interface EdgeRow {
+  type: 'CONTAINS' | 'DEFINES' | 'DEFINES_METHOD' | 'IMPORTS' | 'CALLS' | 'INHERITS' | 'IMPLEMENTS';
+  src: string;
+  dst: string;
+  line: number | null;
+  strategy: string | null;
+  confidence: number | null;
+  data: string | null;
+}
+
+export interface UnresolvedRow {
+  src: string;
+  file: string;
+  line: number;
+  callee: string;
+  reason: 'external' | 'ambiguous' | 'dynamic' | 'not-found';
+}
+
+export interface Graph {
+  nodes: NodeRow[];
+  edges: EdgeRow[];
+  unresolved: UnresolvedRow[];
+  calls: { resolved: number; unresolved: number };
+}
+
+export const PROJECT_QNAME = '.';
+
+/** How much a binding is worth, by the strategy that made it. */
+export const CONFIDENCE: Record<string, number> = {
+  'same-file': 1,
+  import: 1,
+  'namespace-import': 1,
+  're-export': 0.95,
+  commonjs: 0.9,
+  'this-class': 0.95,
+  inherited: 0.9,
+  super: 0.95,
+  'type-annotation': 0.85,
+  'unique-name': 0.4,
+};
+
+type Target =
+  | { t: 'def'; g: number; via: string }
+  | { t: 'module'; f: number; via: string }
+  | { t: 'external' }
+  | { t: 'missing' };
+
+const CALLABLE = new Set(['Function', 'Method', 'Class', 'Variable']);
+const TYPE_KINDS = new Set(['Interface', 'TypeAlias']);
+
+interface FileEntry {
+  path: string;
+  facts: FileFacts;
+  base: number; // global id of defs[0]
+}
+
+export function resolveProject(input: ResolveInput): Graph {
+  return new Resolver(input).run();
+}
+
+class Resolver {
+  private readonly files: FileEntry[];
+  private readonly fileIndex = new Map<string, number>();
+  private readonly defs: Array<{ f: number; d: DefFact }> = [];
+  private readonly qnames: string[];
+  private readonly modules: ModuleResolver;
+  private readonly exportMemo = new Map<string, Target | null>();
+  private readonly exportBusy = new Set<string>();
+  private children: Array<Map<string, number>> = [];
+  private bases: Array<Array<number | 'external'>> = [];
+  private byName = new Map<string, number[]>();
+
+  constructor(private readonly input: ResolveInput) {
+    const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.files = sorted.map((f, i) => {
+      this.fileIndex.set(f.path, i);
+      const facts = JSON.parse(f.facts) as FileFacts;
+      const entry = { path: f.path, facts, base: this.defs.length };
+      for (const d of facts.defs) this.defs.push({ f: i, d });
+      return entry;
+    });
+    this.qnames = assignQnames(this.files.map((f) => ({ path: f.path, defs: f.facts.defs })));
+    this.modules = new ModuleResolver(input.root, new Set(this.fileIndex.keys()), input.configs);
+  }
+
+  run(): Graph {
+    this.indexMembers();
+    const edges: EdgeRow[] = [];
+    const unresolved: UnresolvedRow[] = [];
+    const nodes = this.structure(edges);
+    this.imports(edges);
+    this.heritage(edges);
+    const calls = this.calls(edges, unresolved);
+    return { nodes, edges: dedupeEdges(edges), unresolved: dedupeUnresolved(unresolved), calls };
+  }
+
+  // ---- nodes and structural edges ------------------------------------------------------------------------
+
+  private structure(edges: EdgeRow[]): NodeRow[] {
+    const nodes: NodeRow[] = [
+      { kind: 'Project', name: this.input.projectName, qname: PROJECT_QNAME, file: null, parent: null, pos: null, sig: null, exported: false, doc: null },
+    ];
+    const folders = new Set<string>();
+    for (const f of this.files) {
+      for (let dir = posix.dirname(f.path); dir !== '.' && !folders.has(dir); dir = posix.dirname(dir)) folders.add(dir);
+    }
+    const container = (p: string) => (posix.dirname(p) === '.' ? PROJECT_QNAME : posix.dirname(p));
+    for (const dir of [...folders].sort()) {
+      nodes.push({ kind: 'Folder', name: posix.basename(dir), qname: dir, file: dir, parent: container(dir), pos: null, sig: null, exported: false, doc: null });
+      edges.push(edge('CONTAINS', container(dir), dir));
+    }
+    for (const f of this.files) {
+      nodes.push({ kind: 'File', name: posix.basename(f.path), qname: f.path, file: f.path, parent: container(f.path), pos: null, sig: null, exported: false, doc: null });
+      edges.push(edge('CONTAINS', container(f.path), f.path));
+    }
+    this.defs.forEach(({ f, d }, g) => {
+      const file = this.files[f]!;
+      const parent = d.parent >= 0 ? this.qnames[file.base + d.parent]! : file.path;
+      nodes.push({ kind: d.kind, name: d.name, qname: this.qnames[g]!, file: file.path, parent, pos: d.pos, sig: d.sig, exported: d.exported, doc: d.doc });
+      const type = d.kind === 'Method' && d.parent >= 0 ? 'DEFINES_METHOD' : 'DEFINES';
+      edges.push(edge(type, parent, this.qnames[g]!));
+    });
+    return nodes;
+  }
+
+  private imports(edges: EdgeRow[]): void {
+    this.files.forEach((file, f) => {
+      const names = new Map<string, Set<string>>();
+      const add = (spec: string, name: string) => {
+        const hit = this.modules.resolve(file.path, spec);
+        if (!('file' in hit) || hit.file === file.path) return;
+        let set = names.get(hit.file);
+        if (!set) names.set(hit.file, (set = new Set()));
+        if (name) set.add(name === '*cjs' ? '*' : name);
+      };
+      for (const imp of file.facts.imports) add(imp.spec, imp.name);
+      for (const e of file.facts.exports) if ('spec' in e) add(e.spec, e.imported);
+      for (const s of file.facts.stars) add(s, '*');
+      for (const [dst, set] of [...names].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        edges.push({ ...edge('IMPORTS', this.files[f]!.path, dst), data: JSON.stringify([...set].sort()) });
+      }
+    });
+  }
+
+  // ---- members and inheritance ---------------------------------------------------------------------------
+
+  private indexMembers(): void {
+    this.children = this.defs.map(() => new Map());
+    this.defs.forEach(({ f, d }, g) => {
+      if (d.parent >= 0) {
+        const owner = this.children[this.files[f]!.base + d.parent]!;
+        if (!owner.has(d.name)) owner.set(d.name, g);
+      } else if (!this.files[f]!.facts.isModule && CALLABLE.has(d.kind)) {
+        const list = this.byName.get(d.name) ?? [];
+        list.push(g);
+        this.byName.set(d.name, list);
+      }
+    });
+    this.bases = this.defs.map(() => []);
+    this.files.forEach((file, f) => {
+      for (const h of file.facts.heritage) {
+        if (h.kind !== 'extends') continue;
+        const t = this.resolveType(f, h.type);
+        if (t.t === 'def') this.bases[file.base + h.def]!.push(t.g);
+        else if (t.t === 'external') this.bases[file.base + h.def]!.push('external');
+      }
+    });
+  }
+
+  private heritage(edges: EdgeRow[]): void {
+    this.files.forEach((file, f) => {
+      for (const h of file.facts.heritage) {
+        const t = this.resolveType(f, h.type);
+        if (t.t !== 'def') continue;
+        const src = this.qnames[file.base + h.def]!;
+        const targetKind = this.defs[t.g]!.d.kind;
+        const type = h.kind === 'implements' || (targetKind === 'Interface' && this.defs[file.base + h.def]!.d.kind === 'Class') ? 'IMPLEMENTS' : 'INHERITS';
+        edges.push(edge(type, src, this.qnames[t.g]!));
+      }
+    });
+  }
+
+  /** A member of a class/interface (or namespace, enum, object), looked up the `extends` chain. */
+  private member(g: number, name: string, seen = new Set<number>()): { g: number; inherited: boolean } | 'external' | null {
+    if (seen.has(g)) return null;
+    seen.add(g);
+    const own = this.children[g]!.get(name);
+    if (own !== undefined) return { g: own, inherited: false };
+    let external = false;
+    for (const base of this.bases[g]!) {
+      if (base === 'external') {
+        external = true;
+        continue;
+      }
+      const hit = this.member(base, name, seen);
+      if (hit === 'external') external = true;
+      else if (hit) return { g: hit.g, inherited: true };
+    }
+    return external ? 'external' : null;
+  }
+
+  /** The declared type of a field, looked up the `extends` chain. */
+  private fieldType(g: number, name: string, seen = new Set<number>()): { f: number; t: TypeRef } | null {
+    if (seen.has(g)) return null;
+    seen.add(g);
+    const { f, d } = this.defs[g]!;
+    const t = d.fields?.[name];
+    if (t) return { f, t };
+    for (const base of this.bases[g]!) {
+      if (base === 'external') continue;
+      const hit = this.fieldType(base, name, seen);
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  // ---- modules, exports, scope references ----------------------------------------------------------------
+
+  private spec(f: number, spec: string): { f: number } | { t: 'external' } | { t: 'missing' } {
+    const hit = this.modules.resolve(this.files[f]!.path, spec);
+    if ('file' in hit) return { f: this.fileIndex.get(hit.file)! };
+    return 'external' in hit ? { t: 'external' } : { t: 'missing' };
+  }
+
+  /** What module `f` exports as `name`, following re-exports and `export *`. */
+  private exported(f: number, name: string): Target | null {
+    const key = `${f}\u0000${name}`;
+    if (this.exportMemo.has(key)) return this.exportMemo.get(key)!;
+    if (this.exportBusy.has(key)) return null; // an export cycle
+    this.exportBusy.add(key);
+    const result = this.computeExport(f, name);
+    this.exportBusy.delete(key);
+    this.exportMemo.set(key, result);
+    return result;
+  }
+
+  private computeExport(f: number, name: string): Target | null {
+    const facts = this.files[f]!.facts;
+    // One name may be exported twice (an interface and a const of the same name): prefer the value.
+    let typeOnly: Target | null = null;
+    for (const e of facts.exports) {
+      if (e.name !== name) continue;
+      const t = this.exportEntry(f, e);
+      if (t && t.t === 'def' && TYPE_KINDS.has(this.defs[t.g]!.d.kind)) typeOnly ??= t;
+      else return t;
+    }
+    if (typeOnly) return typeOnly;
+    if (name === 'default') return null;
+    let found: Target | null = null;
+    let external = false;
+    for (const s of facts.stars) {
+      const m = this.spec(f, s);
+      if (!('f' in m)) {
+        external ||= m.t === 'external';
+        continue;
+      }
+      const t = this.exported(m.f, name);
+      if (!t || t.t === 'missing') continue;
+      if (t.t === 'external') {
+        external = true;
+        continue;
+      }
+      if (found && !sameTarget(found, t)) return null; // two stars export the name: TypeScript drops it
+      found = t.t === 'def' ? { ...t, via: 're-export' } : t;
+    }
+    return found ?? (external ? { t: 'external' } : null);
+  }
+
+  private exportEntry(f: number, e: ExportFact): Target | null {
+    if ('ref' in e) {
+      const t = this.ref(f, e.ref);
+      return t.t === 'def' && e.ref.k === 'import' ? { ...t, via: 're-export' } : t;
+    }
+    const m = this.spec(f, e.spec);
+    if (!('f' in m)) return m;
+    if (e.imported === '*') return { t: 'module', f: m.f, via: 're-export' };
+    const t = this.exported(m.f, e.imported);
+    return t && t.t === 'def' ? { ...t, via: 're-export' } : t;
+  }
+
+  /** A scope reference of file `f` → what it denotes. */
+  private ref(f: number, ref: RootRef): Target {
+    if (ref.k === 'def') return { t: 'def', g: this.files[f]!.base + ref.d, via: 'same-file' };
+    if (ref.k !== 'import') return { t: 'missing' };
+    const imp = this.files[f]!.facts.imports[ref.i]!;
+    const m = this.spec(f, imp.spec);
+    if (!('f' in m)) return m;
+    if (imp.name === '*') return { t: 'module', f: m.f, via: 'namespace-import' };
+    if (imp.name === '*cjs') {
+      // `const m = require('x')`: m is module.exports — the default export if one was assigned, else the namespace.
+      const def = this.exported(m.f, 'default');
+      return def && def.t === 'def' ? { ...def, via: 'commonjs' } : { t: 'module', f: m.f, via: 'commonjs' };
+    }
+    const t = this.exported(m.f, imp.name);
+    if (!t) return { t: 'missing' };
+    if (t.t === 'def' && t.via === 'same-file') return { ...t, via: 'import' };
+    return t;
+  }
+
+  /** A named type (or heritage expression) → its definition. */
+  private resolveType(f: number, type: TypeRef): Target {
+    let t = this.ref(f, type.ref);
+    if (type.ref.k === 'global') return { t: 'external' };
+    for (const name of type.chain.slice(1)) {
+      if (t.t === 'module') t = this.exported(t.f, name) ?? { t: 'missing' };
+      else if (t.t === 'def') {
+        const m = this.member(t.g, name);
+        t = m && m !== 'external' ? { t: 'def', g: m.g, via: t.via } : m === 'external' ? { t: 'external' } : { t: 'missing' };
+      } else break;
+    }
+    return t;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------------------------
+
+  private calls(edges: EdgeRow[], unresolved: UnresolvedRow[]): { resolved: number; unresolved: number } {
+    let resolved = 0;
+    let missed = 0;
+    this.files.forEach((file, f) => {
+      for (const call of file.facts.calls) {
+        const src = call.src >= 0 ? this.qnames[file.base + call.src]! : file.path;
+        const r = this.call(f, call);
+        if ('g' in r) {
+          resolved++;
+          edges.push({ type: 'CALLS', src, dst: this.qnames[r.g]!, line: call.line, strategy: r.strategy, confidence: CONFIDENCE[r.strategy] ?? 0.5, data: null });
+        } else {
+          missed++;
+          unresolved.push({ src, file: file.path, line: call.line, callee: call.text, reason: r.reason });
+        }
+      }
+    });
+    return { resolved, unresolved: missed };
+  }
+
+  private call(f: number, call: CallFact): { g: number; strategy: string } | { reason: UnresolvedRow['reason'] } {
+    const { chain, root } = call;
+    if (chain.length === 0) return { reason: 'dynamic' };
+    switch (root.k) {
+      case 'dynamic':
+        return { reason: 'dynamic' };
+      case 'global':
+        return chain.length === 1 && !call.isNew ? this.uniqueName(chain[0]!) : { reason: 'external' };
+      case 'local': {
+        if (!root.t || chain.length === 1) return { reason: 'dynamic' };
+        const type = this.resolveType(f, root.t);
+        if (type.t === 'external') return { reason: 'external' };
+        if (type.t !== 'def') return { reason: 'dynamic' };
+        return this.walkInstance(type.g, chain.slice(1), 'type-annotation');
+      }
+      case 'this': {
+        if (root.cls < 0 || chain.length === 1) return { reason: 'dynamic' };
+        return this.walkInstance(this.files[f]!.base + root.cls, chain.slice(1), 'this-class');
+      }
+      case 'super': {
+        if (root.cls < 0) return { reason: 'dynamic' };
+        const bases = this.bases[this.files[f]!.base + root.cls]!;
+        const base = bases[0];
+        if (base === undefined) return { reason: 'not-found' };
+        if (base === 'external') return { reason: 'external' };
+        if (chain.length === 1) return { g: base, strategy: 'super' }; // super(): the base class's constructor
+        return this.walkInstance(base, chain.slice(1), 'super');
+      }
+      default: {
+        let t = this.ref(f, root);
+        for (const name of chain.slice(1)) {
+          if (t.t === 'module') t = this.exported(t.f, name) ?? { t: 'missing' };
+          else if (t.t === 'def') {
+            const m = this.member(t.g, name);
+            if (m === 'external') return { reason: 'external' };
+            t = m ? { t: 'def', g: m.g, via: t.via } : { t: 'missing' };
+          }
+          if (t.t === 'external' || t.t === 'missing') break;
+        }
+        if (t.t === 'external') return { reason: 'external' };
+        if (t.t !== 'def' || !CALLABLE.has(this.defs[t.g]!.d.kind)) return { reason: 'not-found' };
+        return { g: t.g, strategy: t.via };
+      }
+    }
+  }
+
+  /** `x.a.b()` where x is an instance of class/interface `g`: members, then typed fields, up `extends`. */
+  private walkInstance(g: number, names: string[], strategy: string): { g: number; strategy: string } | { reason: UnresolvedRow['reason'] } {
+    let cls = g;
+    let via = strategy;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (i === names.length - 1) {
+        const m = this.member(cls, name);
+        if (m === 'external') return { reason: 'external' };
+        if (!m || !CALLABLE.has(this.defs[m.g]!.d.kind)) return { reason: 'not-found' };
+        return { g: m.g, strategy: m.inherited && via === 'this-class' ? 'inherited' : via };
+      }
+      const field = this.fieldType(cls, name);
+      if (!field) return { reason: 'dynamic' };
+      const t = this.resolveType(field.f, field.t);
+      if (t.t === 'external') return { reason: 'external' };
+      if (t.t !== 'def') return { reason: 'dynamic' };
+      cls = t.g;
+      via = 'type-annotation';
+    }
+    return { reason: 'dynamic' };
+  }
+
+  /** A global name: bound only when exactly one script-level definition in the project declares it. */
+  private uniqueName(name: string): { g: number; strategy: string } | { reason: UnresolvedRow['reason'] } {
+    const candidates = this.byName.get(name) ?? [];
+    if (candidates.length === 1) return { g: candidates[0]!, strategy: 'unique-name' };
+    return { reason: candidates.length > 1 ? 'ambiguous' : 'external' };
+  }
+}
+
+function edge(type: EdgeRow['type'], src: string, dst: string): EdgeRow {
+  return { type, src, dst, line: null, strategy: null, confidence: null, data: null };
+}
+
+function sameTarget(a: Target, b: Target): boolean {
+  return (a.t === 'def' && b.t === 'def' && a.g === b.g) || (a.t === 'module' && b.t === 'module' && a.f === b.f);
+}
+
+export function edgeKey(e: EdgeRow): string {
+  return `${e.type}\u0000${e.src}\u0000${e.dst}\u0000${e.line ?? ''}\u0000${e.strategy ?? ''}\u0000${e.confidence ?? ''}\u0000${e.data ?? ''}`;
+}
+
+export function unresolvedKey(u: UnresolvedRow): string {
+  return `${u.src}\u0000${u.file}\u0000${u.line}\u0000${u.callee}\u0000${u.reason}`;
+}
+
+function dedupeEdges(edges: EdgeRow[]): EdgeRow[] {
+  const seen = new Set<string>();
+  return edges.filter((e) => {
+    const k = e.type === 'CALLS' ? `C\u0000${e.src}\u0000${e.dst}\u0000${e.line}` : edgeKey(e);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function dedupeUnresolved(rows: UnresolvedRow[]): UnresolvedRow[] {
+  const seen = new Set<string>();
+  return rows.filter((u) => {
+    const k = unresolvedKey(u);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

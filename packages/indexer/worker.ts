@@ -1,0 +1,53 @@
+/**
+ * A parser worker thread. Holds one parser and one compiled query per language for its whole life (parser
+ * objects leak before tree-sitter 0.22, and compiling queries is not free), and answers two kinds of task:
+ * parse a batch of files into facts, or resolve a whole project's facts into graph rows. It never touches
+ * the database: better-sqlite3 lives in the main thread only.
+ */
+import { parentPort } from 'node:worker_threads';
+import Parser from 'tree-sitter';
+import JavaScript from 'tree-sitter-javascript';
+import TypeScript from 'tree-sitter-typescript';
+import type { Lang, ParseTask } from './facts.js';
+import { buildErrorQuery, buildQuery } from './extract/queries.js';
+import { parseFile, type LanguageKit } from './extract/parse-file.js';
+import { resolveProject, type ResolveInput } from './resolve/graph.js';
+
+export type WorkerTask = { kind: 'parse'; task: ParseTask } | { kind: 'resolve'; input: ResolveInput };
+
+const kits = new Map<Lang, LanguageKit>();
+
+function kit(lang: Lang): LanguageKit {
+  let k = kits.get(lang);
+  if (!k) {
+    const language = lang === 'typescript' ? TypeScript.typescript : lang === 'tsx' ? TypeScript.tsx : JavaScript;
+    const parser = new Parser();
+    parser.setLanguage(language);
+    k = { parser, query: buildQuery(language), errors: buildErrorQuery(language) };
+    kits.set(lang, k);
+  }
+  return k;
+}
+
+function run(msg: WorkerTask): unknown {
+  if (msg.kind === 'parse') {
+    const { root, maxFileBytes, files } = msg.task;
+    return files.map((f) => {
+      try {
+        return parseFile(root, f, maxFileBytes, kit);
+      } catch (err) {
+        // A parser failure on one file must not lose the batch.
+        return { path: f.path, status: 'skipped', reason: `parse failed: ${(err as Error).message}` };
+      }
+    });
+  }
+  return resolveProject(msg.input);
+}
+
+parentPort!.on('message', ({ id, msg }: { id: number; msg: WorkerTask }) => {
+  try {
+    parentPort!.postMessage({ id, ok: true, result: run(msg) });
+  } catch (err) {
+    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err) });
+  }
+});
