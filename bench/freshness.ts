@@ -138,7 +138,10 @@ async function main(): Promise<void> {
     const seen = indexer ? hasNode.get(projectId, name) !== undefined : delivered.has(file);
     delivered.clear();
     const ms = performance.now() - start;
-    if (!seen || !res.complete) misses++;
+    if (!seen || !res.complete) {
+      misses++;
+      console.error(`  edit ${i} (${file}) not visible after flush: ${JSON.stringify(res)}, pending ${JSON.stringify(watchers.pending(projectId))}`);
+    }
     latencies.push(ms);
     // Space the edits out a little, like edits from an agent, so each is its own batch.
     await new Promise((r) => setTimeout(r, 50));
