@@ -396,6 +396,9 @@ class Resolver {
       }
       default: {
         let t = this.ref(f, root);
+        // How the root was bound names the strategy (`ns.f()` is a namespace-import call even though `f`
+        // itself is defined plainly in its module).
+        const via = t.t === 'def' || t.t === 'module' ? t.via : '';
         for (const name of chain.slice(1)) {
           if (t.t === 'module') t = this.exported(t.f, name) ?? { t: 'missing' };
           else if (t.t === 'def') {
@@ -407,7 +410,7 @@ class Resolver {
         }
         if (t.t === 'external') return { reason: 'external' };
         if (t.t !== 'def' || !CALLABLE.has(this.defs[t.g]!.d.kind)) return { reason: 'not-found' };
-        return { g: t.g, strategy: t.via };
+        return { g: t.g, strategy: via };
       }
     }
   }
