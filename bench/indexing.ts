@@ -38,6 +38,9 @@ export interface IndexFigures {
   lines: number;
   fullMs: number;
   linesPerSec: number;
+  /** High-water mark right after the cold index (the first full index alone). */
+  peakRssColdMb: number;
+  /** High-water mark over the whole run (cold index, re-index under query load, incremental runs). */
   peakRssMb: number;
   nodes: number;
   edges: number;
@@ -84,6 +87,7 @@ async function measureCorpus(c: Corpus): Promise<IndexFigures> {
     const t0 = performance.now();
     const cold: IndexReport = await graph.indexer.index(root, { mode: 'full' });
     const fullMs = performance.now() - t0;
+    const peakRssColdMb = process.resourceUsage().maxRSS / 1024;
 
     // The daemon's case: the project is live and queried while a full re-index builds the next snapshot.
     let q = 0;
@@ -119,6 +123,7 @@ async function measureCorpus(c: Corpus): Promise<IndexFigures> {
       lines: cold.lines,
       fullMs,
       linesPerSec: cold.lines / (fullMs / 1000),
+      peakRssColdMb,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       nodes: cold.nodes,
       edges: cold.edges,
@@ -154,14 +159,14 @@ export function renderTable(rows: IndexFigures[]): string {
   const goal = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const out = [
     table(
-      ['corpus', 'files', 'lines', 'full index', 'lines/s', 'peak RSS', 'nodes', 'edges', 'calls resolved', 'touch 1 file', 'query p99 (p50, n)', 'full re-index'],
+      ['corpus', 'files', 'lines', 'full index', 'lines/s', 'peak RSS cold (all)', 'nodes', 'edges', 'calls resolved', 'touch 1 file', 'query p99 (p50, n)', 'full re-index'],
       rows.map((r) => [
         r.corpus,
         fmtInt(r.files) + (r.skipped ? ` (+${r.skipped} skipped)` : ''),
         fmtInt(r.lines),
         fmtMs(r.fullMs),
         fmtInt(r.linesPerSec),
-        `${fmtInt(r.peakRssMb)} MB`,
+        `${fmtInt(r.peakRssColdMb)} MB (${fmtInt(r.peakRssMb)})`,
         fmtInt(r.nodes),
         fmtInt(r.edges),
         pct(r.callsResolved, r.callsResolved + r.callsUnresolved),
@@ -176,7 +181,7 @@ export function renderTable(rows: IndexFigures[]): string {
   for (const r of rows) {
     const checks = [
       `lines/s ≥ 100,000: ${goal(r.linesPerSec >= 100_000)}`,
-      ...(r.corpus === 'effect' ? [`full < 2 s: ${goal(r.fullMs < 2000)}`, `RSS < 400 MB: ${goal(r.peakRssMb < 400)}`] : []),
+      ...(r.corpus === 'effect' ? [`full < 2 s: ${goal(r.fullMs < 2000)}`, `RSS < 400 MB: ${goal(r.peakRssColdMb < 400)} (cold), ${goal(r.peakRssMb < 400)} (all)`] : []),
       `touch < 200 ms: ${goal(r.touchMs < 200)}`,
       `query p99 < 50 ms: ${goal(r.queryP99 < 50)}`,
     ];

@@ -371,7 +371,7 @@ function enclosingCaller(call: ts.Node, sf: ts.SourceFile, file: string): TruthN
   const weak: TruthNode[] = [];
   for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (ts.isSourceFile(n)) break;
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) variable ??= n;
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && isModuleLevel(n)) variable = n;
     let named: ts.Node | undefined;
     let kind = '';
     if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isConstructorDeclaration(n) || ts.isGetAccessor(n) || ts.isSetAccessor(n)) {
