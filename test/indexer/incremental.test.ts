@@ -1,0 +1,82 @@
+/**
+ * Incremental equals from scratch, on a real corpus (zod's v3 sources from node_modules): after a scripted
+ * series of edits, renames and deletes, the incrementally updated graph must equal a fresh full index of
+ * the same tree, row for row (ids aside).
+ */
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dump, edges, openEnv, type Env } from './helpers.js';
+
+const CORPUS = fileURLToPath(new URL('../../node_modules/zod/src/v3/', import.meta.url));
+
+let env: Env;
+let root: string;
+beforeAll(() => {
+  env = openEnv();
+  root = join(env.dir, 'zod-v3');
+  cpSync(CORPUS, root, { recursive: true, filter: (src) => !src.includes('/tests') && !src.includes('/benchmarks') });
+});
+afterAll(async () => {
+  await env.close();
+});
+
+/** Re-indexes incrementally, then checks the result against a from-scratch index in a second store. */
+async function expectIncrementalEqualsScratch(): Promise<void> {
+  const report = await env.indexer.index(root, { mode: 'incremental' });
+  expect(report.mode).toBe('incremental');
+  const fresh = openEnv();
+  try {
+    await fresh.indexer.index(root, { mode: 'full' });
+    const a = dump(env.store, root);
+    const b = dump(fresh.store, root);
+    expect(a.files).toEqual(b.files);
+    expect(a.nodes).toEqual(b.nodes);
+    expect(a.edges).toEqual(b.edges);
+    expect(a.unresolved).toEqual(b.unresolved);
+  } finally {
+    await fresh.close();
+  }
+}
+
+function edit(rel: string, fn: (src: string) => string): void {
+  const p = join(root, rel);
+  writeFileSync(p, fn(readFileSync(p, 'utf8')));
+}
+
+describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () => {
+  it('indexes the corpus', async () => {
+    const report = await env.indexer.index(root, { mode: 'full' });
+    expect(report.files.total).toBeGreaterThan(10);
+    expect(report.calls.resolved).toBeGreaterThan(100);
+    // Nothing changed: an incremental run parses nothing.
+    const again = await env.indexer.index(root, { mode: 'incremental' });
+    expect(again.files.parsed).toBe(0);
+    expect(await env.indexer.changedSince(report.projectId)).toEqual([]);
+  });
+
+  it('after editing a body, renaming a called function, and adding a caller', async () => {
+    // Rename a helper used across files: callers in unchanged files must lose their edges.
+    edit('helpers/util.ts', (s) => s.replace(/\bassertNever\b/g, 'assertNeverRenamed'));
+    edit('ZodError.ts', (s) => s.replace('export class ZodError', '/** Edited. */\nexport class ZodError'));
+    writeFileSync(join(root, 'added.ts'), "import { ZodError } from './ZodError.js';\nexport function make(): ZodError {\n  return new ZodError([]);\n}\n");
+    const project = (env.store.db.prepare(`SELECT id FROM projects WHERE root = ?`).get(root) as { id: number }).id;
+    expect(await env.indexer.changedSince(project)).toEqual(['ZodError.ts', 'added.ts', 'helpers/util.ts']);
+    await expectIncrementalEqualsScratch();
+    expect(edges(env.store, root, 'CALLS')).toContain('added.ts#make:3 -> ZodError.ts#ZodError (import)');
+  });
+
+  it('after deleting a file and renaming (moving) another', async () => {
+    rmSync(join(root, 'added.ts'));
+    renameSync(join(root, 'errors.ts'), join(root, 'errors-moved.ts'));
+    await expectIncrementalEqualsScratch();
+    expect(edges(env.store, root, 'CALLS').some((e) => e.includes('added.ts'))).toBe(false);
+  });
+
+  it('after restoring the moved file and the old name', async () => {
+    renameSync(join(root, 'errors-moved.ts'), join(root, 'errors.ts'));
+    edit('helpers/util.ts', (s) => s.replace(/\bassertNeverRenamed\b/g, 'assertNever'));
+    await expectIncrementalEqualsScratch();
+  });
+});
