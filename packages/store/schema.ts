@@ -9,6 +9,12 @@
  *
  * Conventions: paths are relative to the project root with '/' separators; lines are 1-based, columns
  * 0-based; qualified names look like `src/server/http.ts#Server.listen`.
+ *
+ * Written by packages/indexer (see docs/indexer.md): the Project node's qname is `.`, a Folder's is its
+ * path (`src/server`), a File's is its path; same-named siblings get `~2`, `~3` (`#Foo.size~2` for a
+ * setter after its getter). `Namespace` nodes hold TypeScript `namespace` members. `files.facts` is the
+ * extractor output as JSON text (packages/indexer/facts.ts). A CALLS edge whose caller is file top-level
+ * code has the File node as `src`.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -55,7 +61,7 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS nodes(
   id INTEGER PRIMARY KEY,
   snapshot INTEGER NOT NULL,
-  kind TEXT NOT NULL,                 -- Project Folder File Class Interface TypeAlias Enum Function Method Variable
+  kind TEXT NOT NULL,                 -- Project Folder File Class Interface TypeAlias Enum Function Method Variable Namespace
   name TEXT NOT NULL,
   qname TEXT NOT NULL,                -- unique within a snapshot
   file TEXT,                          -- relative file path (folder path for Folder, NULL for Project)
