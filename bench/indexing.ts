@@ -12,7 +12,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { IndexReport } from '../packages/indexer/api.js';
-import { getProject } from '../packages/store/projects.js';
+import { localToolStack } from '../daemon/tools.js';
 import type { ToolContext } from '../packages/tools/context.js';
 import { searchGraphHandler } from '../packages/tools/handlers/search_graph.js';
 import { corpusByName, ensureCorpus, selectCorpora, type Corpus } from './corpora.js';
@@ -59,23 +59,9 @@ export interface IndexFigures {
   noopMs: number;
 }
 
-function searchContext(graph: BenchGraph, projectId: number, root: string): ToolContext {
-  const notHere = async (): Promise<never> => {
-    throw new Error('not available in the benchmark');
-  };
-  return {
-    store: graph.store,
-    settings: graph.settings,
-    log: graph.log,
-    signal: new AbortController().signal,
-    cwd: root,
-    roots: [root],
-    project: async () => getProject(graph.store, projectId)!,
-    index: notHere,
-    deleteProject: notHere,
-    freshness: async (p) => ({ indexedAt: p.indexedAt, pendingChanges: 0, watch: 'off', stale: false }),
-    progress: () => {},
-  };
+function searchContext(graph: BenchGraph, root: string): ToolContext {
+  // The daemon's own context code, without the socket: queries run exactly as they do for an agent.
+  return localToolStack(graph.store, graph.settings, graph.log, graph.indexer).context({ cwd: root, roots: [root], signal: new AbortController().signal });
 }
 
 async function measureCorpus(c: Corpus): Promise<IndexFigures> {
@@ -91,7 +77,7 @@ async function measureCorpus(c: Corpus): Promise<IndexFigures> {
 
     // The daemon's case: the project is live and queried while a full re-index builds the next snapshot.
     let q = 0;
-    const ctx = searchContext(graph, cold.projectId, root);
+    const ctx = searchContext(graph, root);
     const load = startLoad(() => searchGraphHandler(ctx, { query: QUERIES[q++ % QUERIES.length]!, limit: 20 }));
     const t1 = performance.now();
     await graph.indexer.index(root, { mode: 'full' });

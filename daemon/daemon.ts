@@ -72,9 +72,9 @@ export class Daemon {
     this.log = deps.log;
     this.indexer = deps.indexer;
     this.jobs = new JobManager(deps.indexer, deps.log);
-    this.watchers = new ProjectWatchers(this.store, this.jobs, this.settings, this.log);
+    this.watchers = new ProjectWatchers(this.jobs, this.settings, this.paths.dir, this.log);
     const feed: ChangeFeed = this.watchers;
-    this.projects = new ProjectResolver(this.store, this.jobs, feed, this.settings);
+    this.projects = new ProjectResolver(this.store, this.jobs, feed, this.settings, this.indexer);
     this.tools = new ToolRunner({
       store: this.store,
       settings: this.settings,
@@ -89,7 +89,11 @@ export class Daemon {
     this.sessions.on(() => this.touch());
     this.jobs.onIdle(() => this.touch());
     // A job is a write batch: checkpoint (PASSIVE) right after it so the WAL does not wait for the timer.
-    this.jobs.onJobDone(() => this.checkpoint('after index job'));
+    this.jobs.onJobDone((root, report) => {
+      this.checkpoint('after index job');
+      // A project indexed for the first time starts being watched (and caught up) from here on.
+      if (report && !this.draining) void this.watchers.open({ id: report.projectId, root }, { afterIndex: true });
+    });
   }
 
   /** Listens on the socket (0600) and writes the registration file. The caller holds the start lock. */

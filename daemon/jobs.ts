@@ -40,7 +40,7 @@ export class JobManager {
   private readonly running = new Map<string, Job>();
   private readonly pending = new Map<string, Pending>();
   private readonly idleListeners = new Set<() => void>();
-  private readonly doneListeners = new Set<() => void>();
+  private readonly doneListeners = new Set<(root: string, report: IndexReport | null) => void>();
 
   constructor(
     private readonly indexer: Indexer,
@@ -83,21 +83,22 @@ export class JobManager {
       .then(
         (report) => {
           this.log.info('job done', { root, mode, ms: report.durationMs, files: report.files.total, parsed: report.files.parsed });
+          this.finish(root, report);
           return report;
         },
         (err: unknown) => {
           this.log.warn('job failed', { root, mode, err: (err as Error).message });
+          this.finish(root, null);
           throw err;
         },
-      )
-      .finally(() => this.finish(root));
+      );
     this.running.set(root, job);
     return job.promise;
   }
 
-  private finish(root: string): void {
+  private finish(root: string, report: IndexReport | null): void {
     this.running.delete(root);
-    for (const l of this.doneListeners) l();
+    for (const l of this.doneListeners) l(root, report);
     const next = this.pending.get(root);
     if (next) {
       this.pending.delete(root);
@@ -112,6 +113,12 @@ export class JobManager {
     return this.pending.get(root)?.promise ?? this.running.get(root)?.promise;
   }
 
+  /** The job running for `root`, if any. */
+  info(root: string): JobInfo | null {
+    const j = this.running.get(root);
+    return j ? { ...j.info } : null;
+  }
+
   list(): JobInfo[] {
     return [...this.running.values()].map((j) => ({ ...j.info }));
   }
@@ -121,7 +128,7 @@ export class JobManager {
   }
 
   /** Called after every job, successful or not. */
-  onJobDone(listener: () => void): void {
+  onJobDone(listener: (root: string, report: IndexReport | null) => void): void {
     this.doneListeners.add(listener);
   }
 

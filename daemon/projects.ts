@@ -12,13 +12,18 @@ import type { Store } from '../packages/store/db.js';
 import { listProjects, projectByRoot, projectContaining, type ProjectRow } from '../packages/store/projects.js';
 import type { Freshness } from '../packages/tools/context.js';
 import type { JobManager } from './jobs.js';
+import type { Indexer } from '../packages/indexer/api.js';
 
 /** What the daemon needs from the watcher layer (packages/watcher). */
 export interface ChangeFeed {
   /** Changes seen on disk for the project and not yet indexed. */
   pending(projectId: number): number;
-  /** Hands pending changes to the indexer now and waits for them to be applied. */
+  /**
+   * Waits until edits saved before the call have been seen and applied. Only for watched projects: events
+   * may still be in flight inside the watcher, so this is needed even when nothing is pending yet.
+   */
   flush(projectId: number): Promise<void>;
+  watched(projectId: number): boolean;
   state(projectId: number): string;
 }
 
@@ -31,6 +36,7 @@ export class ProjectResolver {
     private readonly jobs: JobManager,
     private readonly feed: ChangeFeed,
     private readonly settings: DaemonSettings,
+    private readonly indexer: Pick<Indexer, 'changedSince'>,
   ) {}
 
   /** Canonical root for a path a client gave (relative to its cwd); checks existence and confinement. */
@@ -94,7 +100,7 @@ export class ProjectResolver {
    * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale.
    */
   async makeFresh(project: ProjectRow): Promise<ProjectRow> {
-    const work = this.feed.pending(project.id) > 0 ? this.feed.flush(project.id) : this.jobs.current(project.root);
+    const work = this.feed.watched(project.id) ? this.feed.flush(project.id) : this.jobs.current(project.root);
     if (work) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((r) => (timer = setTimeout(r, FRESH_WAIT_MS)));
@@ -109,15 +115,33 @@ export class ProjectResolver {
     return row;
   }
 
-  freshness(project: ProjectRow): Freshness {
-    const pendingChanges = this.feed.pending(project.id);
+  /**
+   * How current a project's graph is. Watched projects count what the watcher has seen and not applied;
+   * unwatched ones (CODEHIVE_WATCH=0, polling, stopped) compare sizes and mtimes on disk (a stat per file,
+   * shared by concurrent queries).
+   */
+  async freshness(project: ProjectRow): Promise<Freshness> {
     const watch = this.feed.state(project.id);
+    const pendingChanges = this.feed.watched(project.id) && watch === 'watching' ? this.feed.pending(project.id) : await this.changedOnDisk(project);
     return {
       indexedAt: project.indexedAt,
       pendingChanges,
       watch,
-      stale: pendingChanges > 0 || watch !== 'watching' || this.jobs.current(project.root) !== undefined,
+      stale: pendingChanges > 0 || this.jobs.current(project.root) !== undefined,
     };
+  }
+
+  /** Concurrent queries share one scan; a new query after it finished scans again (an edit may be newer). */
+  private readonly diskChecks = new Map<number, Promise<number>>();
+
+  private changedOnDisk(project: ProjectRow): Promise<number> {
+    let count = this.diskChecks.get(project.id);
+    if (!count) {
+      count = this.indexer.changedSince(project.id).then((paths) => paths.length, () => 0);
+      this.diskChecks.set(project.id, count);
+      void count.finally(() => this.diskChecks.delete(project.id));
+    }
+    return count;
   }
 }
 

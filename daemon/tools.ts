@@ -13,8 +13,9 @@ import { deleteProjectData } from '../packages/store/snapshots.js';
 import type { ProjectRow } from '../packages/store/projects.js';
 import type { ToolContext, ToolHandler } from '../packages/tools/context.js';
 import { isToolName, TOOL_INPUTS, type ToolName } from '../packages/tools/definitions.js';
-import type { JobManager } from './jobs.js';
-import type { ProjectResolver } from './projects.js';
+import type { Indexer } from '../packages/indexer/api.js';
+import { JobManager } from './jobs.js';
+import { ProjectResolver, type ChangeFeed } from './projects.js';
 import type { SessionRegistry } from './sessions.js';
 
 export type HandlerMap = { [N in ToolName]: ToolHandler<N> };
@@ -103,23 +104,58 @@ export class ToolRunner {
   }
 
   private context(cwd: string, roots: string[], signal: AbortSignal, send: ((ev: ToolEvent) => void) | null): ToolContext {
-    const { store, settings, log, jobs, projects } = this.deps;
-    return {
-      store,
-      settings,
-      log,
-      signal,
+    return buildToolContext(this.deps, {
       cwd,
       roots,
-      project: async (arg) => projects.makeFresh(projects.find(arg, cwd, roots)),
-      index: (root, mode, onProgress) => jobs.run(projects.canonicalRoot(root, cwd), mode, { onProgress }),
-      deleteProject: async (project) => {
-        await this.deps.forget(project);
-        await jobs.cancel(project.root);
-        await deleteProjectData(store, project.id);
-      },
-      freshness: async (project) => projects.freshness(project),
-      progress: (progress, total, message) => send?.({ type: 'progress', progress, total, message }),
-    };
+      signal,
+      progress: send ? (progress, total, message) => send({ type: 'progress', progress, total, message }) : undefined,
+    });
   }
+}
+
+/** What one call's context is scoped to. */
+export interface CallScope {
+  cwd: string;
+  roots: string[];
+  signal: AbortSignal;
+  progress?: (done: number, total?: number, message?: string) => void;
+}
+
+export type ContextDeps = Pick<ToolDeps, 'store' | 'settings' | 'log' | 'jobs' | 'projects' | 'forget'>;
+
+/** The one implementation of ToolContext (the daemon's, and the tool tests'). */
+export function buildToolContext(deps: ContextDeps, scope: CallScope): ToolContext {
+  const { store, settings, log, jobs, projects } = deps;
+  const { cwd, roots } = scope;
+  return {
+    store,
+    settings,
+    log,
+    signal: scope.signal,
+    cwd,
+    roots,
+    project: async (arg) => projects.makeFresh(projects.find(arg, cwd, roots)),
+    findProject: (arg) => projects.find(arg, cwd, roots),
+    job: (project) => jobs.info(project.root),
+    index: (root, mode, onProgress) => jobs.run(projects.canonicalRoot(root, cwd), mode, { onProgress }),
+    deleteProject: async (project) => {
+      await deps.forget(project);
+      await jobs.cancel(project.root);
+      await deleteProjectData(store, project.id);
+    },
+    freshness: (project) => projects.freshness(project),
+    progress: (done, total, message) => scope.progress?.(done, total, message),
+  };
+}
+
+/**
+ * The daemon's tool-serving stack without a socket or watchers: the real job manager, project resolver and
+ * context. For tests and benchmarks that call handlers in-process.
+ */
+export function localToolStack(store: Store, settings: DaemonSettings, log: Logger, indexer: Indexer) {
+  const jobs = new JobManager(indexer, log);
+  const unwatched: ChangeFeed = { pending: () => 0, flush: async () => undefined, watched: () => false, state: () => 'off' };
+  const projects = new ProjectResolver(store, jobs, unwatched, settings, indexer);
+  const deps: ContextDeps = { store, settings, log, jobs, projects, forget: async () => undefined };
+  return { jobs, projects, context: (scope: CallScope) => buildToolContext(deps, scope) };
 }

@@ -1,39 +1,76 @@
 /**
  * The daemon's side of freshness: one watcher per indexed project (packages/watcher), whose change batches
- * become incremental index jobs, plus catch-up at open for changes made while nobody watched.
+ * become incremental index jobs, plus a catch-up index at open for changes made while nobody watched. The
+ * watcher subscribes first and the catch-up scan runs after, so nothing changed in between is lost.
  */
+import { join } from 'node:path';
 import type { DaemonSettings } from '../packages/config/index.js';
 import type { Logger } from '../packages/log/index.js';
-import type { Store } from '../packages/store/db.js';
 import type { ProjectRow } from '../packages/store/projects.js';
-import type { ChangeFeed } from './projects.js';
+import { createWatchManager, type WatchManager } from '../packages/watcher/index.js';
 import type { JobManager } from './jobs.js';
+import type { ChangeFeed } from './projects.js';
 
 export class ProjectWatchers implements ChangeFeed {
-  constructor(
-    private readonly store: Store,
-    private readonly jobs: JobManager,
-    private readonly settings: DaemonSettings,
-    private readonly log: Logger,
-  ) {}
+  private readonly manager: WatchManager;
 
-  /** Starts watching a project and catches up with changes made while nobody watched. */
-  async open(project: ProjectRow): Promise<void> {
-    if (project.snapshot === null) return;
+  constructor(
+    private readonly jobs: JobManager,
+    settings: DaemonSettings,
+    cacheDir: string,
+    private readonly log: Logger,
+  ) {
+    this.manager = createWatchManager({
+      log,
+      enabled: settings.watch,
+      fenceDir: join(cacheDir, 'fence'),
+      onBatch: async (batch) => {
+        await this.jobs.run(batch.root, 'incremental', { changedPaths: batch.paths ?? undefined });
+      },
+      onState: (s) => {
+        if (s.warning) log.warn('watch state', { projectId: s.projectId, state: s.state, warning: s.warning });
+      },
+    });
+  }
+
+  /**
+   * Watches a project (once) and catches up with what changed while nobody watched. `afterIndex`: the caller
+   * has just indexed it, so a catch-up is only needed for the gap between that scan and the subscription.
+   */
+  async open(project: Pick<ProjectRow, 'id' | 'root'>, opts: { afterIndex?: boolean } = {}): Promise<void> {
+    const before = this.manager.state(project.id).state;
+    if (before === 'watching' || before === 'polling') return;
+    const after = (await this.manager.watch(project.id, project.root)).state;
+    if (opts.afterIndex && after !== 'watching' && after !== 'polling') return;
     await this.jobs.run(project.root, 'incremental').catch((err) => this.log.warn('catch-up failed', { root: project.root, err: (err as Error).message }));
   }
 
-  async unwatch(_projectId: number): Promise<void> {}
-
-  pending(_projectId: number): number {
-    return 0;
+  unwatch(projectId: number): Promise<void> {
+    return this.manager.unwatch(projectId);
   }
 
-  async flush(_projectId: number): Promise<void> {}
-
-  state(_projectId: number): string {
-    return this.settings.watch ? 'stopped' : 'off';
+  pending(projectId: number): number {
+    const p = this.manager.pending(projectId);
+    return p.paths + (p.rescan ? 1 : 0) + Math.abs(p.inFlight);
   }
 
-  async close(): Promise<void> {}
+  /** Read-your-writes: edits saved before this call are applied when it resolves (bounded by the watcher). */
+  async flush(projectId: number): Promise<void> {
+    await this.manager.flush(projectId);
+  }
+
+  /** Whether a query must flush first: only projects the watcher covers (off/stopped have nothing to flush). */
+  watched(projectId: number): boolean {
+    const s = this.manager.state(projectId).state;
+    return s === 'watching' || s === 'polling';
+  }
+
+  state(projectId: number): string {
+    const s = this.manager.state(projectId);
+    return s.warning && s.state !== 'off' ? `${s.state} (${s.warning})` : s.state;
+  }
+
+  close(): Promise<void> {
+    return this.manager.close();
+  }
 }

@@ -79,7 +79,9 @@ async function forward(
   try {
     // Unknown tools go to the daemon too: it answers with the list of real ones.
     const result = await conn.callTool(name, args, { signal: ctx.signal, readOnly: readOnly.get(name) ?? true, onProgress: ctx.progress });
-    return { content: [{ type: 'text', text: result.text }], structuredContent: result.data, isError: result.isError ?? false };
+    // A tool error carries no structured content: clients validate it against the output schema otherwise.
+    if (result.isError) return { content: [{ type: 'text', text: result.text }], isError: true };
+    return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
   } catch (err) {
     const e = asCodehiveError(err);
     if (e.code === 'INTERNAL' || e.code === 'DAEMON_UNAVAILABLE' || e.code === 'DAEMON_DIED') log.warn('call failed', { tool: name, code: e.code, err: e.message });

@@ -37,6 +37,13 @@ export interface ToolContext {
    * known projects.
    */
   project(arg?: string): Promise<ProjectRow>;
+  /**
+   * The same lookup as `project`, as stored right now: no read-your-writes wait and no graph required (for
+   * index_status and delete_project, which must work while a first index runs or after it failed).
+   */
+  findProject(arg?: string): ProjectRow;
+  /** Progress of the index job running for the project, or null. */
+  job(project: ProjectRow): { mode: IndexMode; startedAt: number; progress: IndexProgress | null } | null;
   /** Runs (or joins) an index job for `root` (any spelling; canonicalised by the daemon). */
   index(root: string, mode: IndexMode, onProgress?: (p: IndexProgress) => void): Promise<IndexReport>;
   /** Deletes a project and its data (cancelling its jobs and watcher first). */

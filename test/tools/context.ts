@@ -3,16 +3,17 @@
  * name/root/cwd with UNKNOWN_PROJECT listing the known ones, BUSY without a graph, freshness from the files
  * on disk vs the indexed size/mtime) — not a mock of the graph. `index` uses the graph builder given.
  */
-import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { daemonSettings } from '../../packages/config/index.js';
 import type { IndexProgress, IndexReport, IndexMode } from '../../packages/indexer/api.js';
 import type { Logger } from '../../packages/log/index.js';
 import { CodehiveError, type ToolResult } from '../../packages/protocol/index.js';
 import { Store } from '../../packages/store/db.js';
-import { listProjects, projectByRoot, projectContaining, type ProjectRow } from '../../packages/store/projects.js';
-import { deleteProjectData } from '../../packages/store/snapshots.js';
+import { getProject } from '../../packages/store/projects.js';
+import { localToolStack } from '../../daemon/tools.js';
+import type { Indexer } from '../../packages/indexer/api.js';
 import type { Freshness, ToolContext } from '../../packages/tools/context.js';
 import type { ToolArgs, ToolName } from '../../packages/tools/definitions.js';
 import { HANDLERS } from '../../packages/tools/handlers/index.js';
@@ -35,51 +36,25 @@ export function harness(opts: { cwd: string; index?: (root: string, mode: IndexM
   const store = Store.open(join(dir, 'graph.db'), { mmapSize: 0, journalSizeLimit: 1 << 20 });
   const progress: Harness['progress'] = [];
   const settings = daemonSettings({});
-  const ctx = (cwd: string): ToolContext => ({
-    store,
-    settings,
-    log: silentLog,
-    signal: new AbortController().signal,
-    cwd,
-    roots: [],
-    async project(arg) {
-      const known = () => listProjects(store).map((p) => p.root);
-      let p: ProjectRow | undefined;
-      if (arg && (arg.includes('/') || arg === '.')) p = projectByRoot(store, safeReal(join(arg.startsWith('/') ? '' : cwd, arg))) ?? projectContaining(store, safeReal(join(arg.startsWith('/') ? '' : cwd, arg)));
-      else if (arg) p = listProjects(store).find((x) => x.name === arg);
-      else p = projectContaining(store, safeReal(cwd));
-      if (!p) throw new CodehiveError('UNKNOWN_PROJECT', `no project ${arg ?? `contains ${cwd}`}. Known projects: ${known().join(', ') || 'none'}`, { knownProjects: known() });
-      if (p.snapshot === null) throw new CodehiveError('BUSY', `project ${p.root} has no graph yet`);
-      return p;
-    },
-    async index(root, mode, onProgress) {
-      if (!opts.index) throw new CodehiveError('INTERNAL', 'no indexer in this harness');
-      // As the daemon: any spelling, relative to the caller's cwd, canonicalised.
-      return opts.index(safeReal(resolve(cwd, root)), mode, onProgress);
-    },
-    async deleteProject(p) {
-      await deleteProjectData(store, p.id);
-    },
-    async freshness(p): Promise<Freshness> {
-      let pending = 0;
-      if (p.snapshot !== null) {
-        const files = store.db.prepare(`SELECT path, size, mtime_ms FROM files WHERE snapshot = ?`).all(p.snapshot) as Array<{ path: string; size: number; mtime_ms: number }>;
-        for (const f of files) {
-          try {
-            const st = statSync(join(p.root, f.path));
-            if (st.size !== f.size || Math.trunc(st.mtimeMs) !== f.mtime_ms) pending++;
-          } catch {
-            pending++;
-          }
-        }
-      }
-      // A fixed indexedAt keeps the text stable ("indexed 0s ago") for exact assertions.
-      return { indexedAt: p.indexedAt === null ? null : Date.now(), pendingChanges: pending, watch: 'off', stale: pending > 0 };
-    },
-    progress(done, total, message) {
-      progress.push({ done, total, message });
-    },
-  });
+  // The daemon's real context (project lookup, UNKNOWN_PROJECT, BUSY without a graph, delete), with two
+  // seams: `index` builds the graph with the builder given, and freshness pins indexedAt to now so answers
+  // read "indexed 0s ago" whatever the machine's speed.
+  const indexer: Indexer = {
+    index: (root, o) => (opts.index ? opts.index(root, o.mode, o.onProgress) : Promise.reject(new CodehiveError('INTERNAL', 'no indexer in this harness'))),
+    changedSince: async (projectId) => changedFiles(store, projectId),
+    close: async () => undefined,
+  };
+  const stack = localToolStack(store, settings, silentLog, indexer);
+  const ctx = (cwd: string): ToolContext => {
+    const real = stack.context({ cwd, roots: [], signal: new AbortController().signal, progress: (done, total, message) => progress.push({ done, total, message }) });
+    return {
+      ...real,
+      async freshness(p): Promise<Freshness> {
+        const f = await real.freshness(p);
+        return { ...f, indexedAt: p.indexedAt === null ? null : Date.now(), watch: 'off' };
+      },
+    };
+  };
   return {
     store,
     dir,
@@ -97,10 +72,19 @@ export function harness(opts: { cwd: string; index?: (root: string, mode: IndexM
   };
 }
 
-function safeReal(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
+/** Files whose size or mtime on disk differ from the live snapshot (what the real indexer's changedSince does). */
+function changedFiles(store: Store, projectId: number): string[] {
+  const p = getProject(store, projectId);
+  if (!p || p.snapshot === null) return [];
+  const files = store.db.prepare(`SELECT path, size, mtime_ms FROM files WHERE snapshot = ?`).all(p.snapshot) as Array<{ path: string; size: number; mtime_ms: number }>;
+  return files
+    .filter((f) => {
+      try {
+        const st = statSync(join(p.root, f.path));
+        return st.size !== f.size || Math.trunc(st.mtimeMs) !== f.mtime_ms;
+      } catch {
+        return true;
+      }
+    })
+    .map((f) => f.path);
 }

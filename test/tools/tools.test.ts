@@ -46,7 +46,7 @@ describe('projects', () => {
     `);
   });
   test('unknown project lists the known ones', async () => {
-    expect(await err('index_status', { project: 'nope' })).toMatchInlineSnapshot(`"UNKNOWN_PROJECT: no project nope. Known projects: <root>"`);
+    expect(await err('index_status', { project: 'nope' })).toMatchInlineSnapshot(`"UNKNOWN_PROJECT: no project named nope. Known projects: <root>"`);
   });
   test('get_graph_schema', async () => {
     expect(await t('get_graph_schema', {})).toMatchInlineSnapshot(`
@@ -402,6 +402,6 @@ describe('delete_project', () => {
     const r = await h.call('delete_project', { project: other });
     expect(textOf(r, other)).toMatchInlineSnapshot(`"deleted project basic (<root>): 5 files, 10 symbols, 30 edges removed from the cache; the repository itself is untouched"`);
     expect(h.store.db.prepare('SELECT COUNT(*) AS n FROM nodes WHERE snapshot = ?').get(p.snapshot)).toEqual({ n: 0 });
-    await expect(h.call('index_status', { project: other })).rejects.toThrow(/no project/);
+    await expect(h.call('index_status', { project: other })).rejects.toThrow(/not inside an indexed project/);
   });
 });

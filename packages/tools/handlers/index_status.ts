@@ -11,7 +11,9 @@ export const indexStatusHandler: ToolHandler<'index_status'> = async (ctx, args)
   const counts = p.snapshot === null ? null : graphCounts(ctx.store.db, p.snapshot);
   const stats = (p.stats ?? {}) as { mode?: string; durationMs?: number; skipped?: unknown[]; errors?: unknown[] };
   const head = [`${p.name}  ${p.root}  ${p.state}${p.state === 'failed' ? `: ${p.error ?? 'unknown error'}` : ''}`];
+  const job = ctx.job(p);
   if (p.state === 'indexing') head.push(p.snapshot === null ? '  first index running; queries answer once it completes' : '  re-index running; queries see the previous graph until it completes');
+  if (job) head.push(`  job: ${job.mode} index, ${job.progress ? `${job.progress.phase} ${job.progress.done}/${job.progress.total}` : 'starting'}, for ${ago(job.startedAt).replace(' ago', '')}`);
   if (counts) head.push('  ' + countsLine(counts));
   else head.push('  no graph yet');
   if (p.indexedAt !== null) {
@@ -41,6 +43,7 @@ export const indexStatusHandler: ToolHandler<'index_status'> = async (ctx, args)
         ? { mode: stats.mode ?? null, duration_ms: stats.durationMs ?? null, skipped: Array.isArray(stats.skipped) ? stats.skipped.length : 0, errors: Array.isArray(stats.errors) ? stats.errors.length : 0 }
         : null,
       changed_since: fresh.pendingChanges,
+      job: job && { mode: job.mode, started_at: job.startedAt, phase: job.progress?.phase ?? null, done: job.progress?.done ?? 0, total: job.progress?.total ?? 0 },
     },
   });
 };
