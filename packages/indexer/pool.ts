@@ -86,32 +86,14 @@ export class WorkerPool {
   }
 }
 
-let bundled: URL | null = null;
-
 /**
- * The worker's entry. Built code ships `worker.js` next to this file. Run from TypeScript sources (vitest,
- * vite-node) a worker thread cannot load `.ts`, so the worker is bundled once per process with esbuild
- * (a dev dependency through vitest). The bundle goes under node_modules/.cache so its external imports
- * (the native tree-sitter modules) resolve from the project's node_modules.
+ * The worker's entry. Built code ships `worker.js` next to this file. Run from TypeScript sources (vitest)
+ * a worker thread cannot load `.ts`, so the compiled worker in dist/ is used: `npm test` builds first.
  */
 function workerUrl(): URL {
   const js = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return js;
-  if (bundled) return bundled;
-  const dir = fileURLToPath(new URL('../../node_modules/.cache/codehive/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, `worker-${process.pid}.mjs`);
-  const esbuild = createRequire(import.meta.url)('esbuild') as { buildSync: (opts: Record<string, unknown>) => unknown };
-  esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: out,
-    external: ['tree-sitter', 'tree-sitter-typescript', 'tree-sitter-javascript'],
-    logLevel: 'silent',
-  });
-  process.once('exit', () => rmSync(out, { force: true }));
-  bundled = pathToFileURL(out);
-  return bundled;
+  const built = new URL('../../dist/packages/indexer/worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new CodehiveError('INTERNAL', `the parser worker is not built (${fileURLToPath(built)}); run \`npm run build\``);
 }
