@@ -3,14 +3,19 @@
  * of the daemon, and search_graph latency/throughput with 1, 4, 8 and 16 concurrent sessions each firing 50
  * calls at once. Prints figures beside the goals; asserts nothing.
  *
- *   node dist/bench/daemon.js [--corpus <dir>]     (default: the effect corpus if fetched, else this repo)
+ *   node dist/bench/daemon.js [--corpus <name>|--dir <path>]   (default: the effect corpus, fetched if needed)
+ *
+ * The daemon runs with default settings (watching on, so every query pays read-your-writes); the MCP client
+ * is the SDK's, in this process, so its JSON-RPC and validation costs share the 2 cores with the system
+ * measured, as they would on a developer's machine.
  */
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { corpusByName, ensureCorpus } from './corpora.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'bin/codehive.js');
@@ -50,10 +55,17 @@ function daemonPid(cacheDir: string): number {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const effect = join(REPO, '.bench-cache/effect@3.10.0/package/src');
-  const corpus = argv.includes('--corpus') ? resolve(argv[argv.indexOf('--corpus') + 1]!) : existsSync(effect) ? effect : REPO;
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'chv-bench-')));
-  const env: NodeJS.ProcessEnv = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's'), CODEHIVE_WATCH: '0' };
+  let corpus: string;
+  if (argv.includes('--dir')) corpus = resolve(argv[argv.indexOf('--dir') + 1]!);
+  else {
+    const name = argv.includes('--corpus') ? argv[argv.indexOf('--corpus') + 1]! : 'effect';
+    const { root } = await ensureCorpus(corpusByName(name));
+    // A private copy: the watcher must not see (or the bench touch) the shared cache.
+    corpus = join(base, 'corpus');
+    cpSync(root, corpus, { recursive: true });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's') };
   const out: string[] = [];
   const line = (s: string) => {
     out.push(s);

@@ -26,6 +26,8 @@ const BENCHMARKS = [
   { name: 'indexing', file: 'indexing.js', corpus: true, about: 'full index speed, RSS, graph size, one-file re-index, query p99 while indexing' },
   { name: 'accuracy', file: 'accuracy.js', corpus: true, about: 'CALLS edges vs the TypeScript checker: precision, recall' },
   // ── other benchmarks (daemon, shim, …) go below this line ──
+  { name: 'daemon', file: 'daemon.js', corpus: true, about: 'shim start-up cold/warm, round trip, RSS, search_graph p50/p99 and calls/s at 1/4/8/16 sessions' },
+  { name: 'freshness', file: 'freshness.js', corpus: false, about: 'edit → visible latency (p50/p95 over 50 edits), idle watcher CPU' },
 ];
 
 function parse(argv) {

@@ -3,6 +3,7 @@
  * stream the answer back as NDJSON (progress lines, then one result or error line). The client closing
  * the request aborts the handler's signal (MCP cancellation is forwarded this way).
  */
+import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { DaemonSettings } from '../packages/config/index.js';
@@ -55,7 +56,10 @@ export function validateArgs(name: string, args: unknown): { name: ToolName; arg
 export class ToolRunner {
   private inflight = 0;
 
-  constructor(private readonly deps: ToolDeps) {}
+  constructor(private readonly deps: ToolDeps) {
+    // One listener per call in flight on the shutdown signal: hundreds at once are normal, not a leak.
+    setMaxListeners(0, deps.shutdownSignal);
+  }
 
   get active(): number {
     return this.inflight;

@@ -113,6 +113,24 @@ export function createWatchManager(opts: WatchManagerOptions): WatchManager {
     return projects.get(projectId)?.status() ?? { projectId, root: null, state: 'stopped', warning: null };
   };
 
+  // Group commit for fences: a fence covers every edit made before its file was written, so concurrent
+  // queries share one. A caller arriving while a fence is already on its way waits for the next one (its
+  // edit may be newer than that file); at most two fences are ever outstanding, however many queries.
+  let fenceInFlight: Promise<void> | null = null;
+  let fenceQueued: Promise<void> | null = null;
+  const sharedFence = (timeoutMs: number): Promise<void> => {
+    if (!fenceInFlight) {
+      fence ??= createFence(subscribe, opts.log, opts.fenceDir);
+      fenceInFlight = fence.pass(timeoutMs).finally(() => (fenceInFlight = null));
+      return fenceInFlight;
+    }
+    fenceQueued ??= fenceInFlight.then(() => {
+      fenceQueued = null;
+      return sharedFence(timeoutMs);
+    });
+    return fenceQueued;
+  };
+
   const manager: WatchManager = {
     enabled,
 
@@ -173,10 +191,7 @@ export function createWatchManager(opts: WatchManagerOptions): WatchManager {
       await starting.get(projectId)?.catch(() => undefined);
       const w = projects.get(projectId);
       if (!w || w.state === 'stopped') return { complete: true, state: statusOf(projectId).state, pending: 0 };
-      if (w.subscribed) {
-        fence ??= createFence(subscribe, opts.log, opts.fenceDir);
-        await fence.pass(Math.max(1, Math.min(1000, deadline - Date.now())));
-      }
+      if (w.subscribed) await sharedFence(Math.max(1, Math.min(1000, deadline - Date.now())));
       return w.drain(deadline);
     },
 

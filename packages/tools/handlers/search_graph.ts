@@ -54,30 +54,32 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
     params.push(plainName);
   }
 
-  const run = (any: boolean): Row[] => {
-    if (!words.length) {
-      return ctx.store.db.prepare(`SELECT ${NODE_COLUMNS} FROM nodes n WHERE ${where.join(' AND ')} ORDER BY n.file, n.start_line, n.qname LIMIT ${SCAN_CAP}`).all(...params) as Row[];
-    }
-    const match = words.map((w) => `"${w}"*`).join(any ? ' OR ' : ' AND ');
-    // Exact name first, then BM25 with the name's words weighted over qname/signature/doc.
-    return ctx.store.db
-      .prepare(
-        `SELECT ${NODE_COLUMNS}, bm25(nodes_fts, 10.0, 3.0, 1.0, 1.0) AS rank FROM nodes_fts f JOIN nodes n ON n.id = f.rowid
-         WHERE nodes_fts MATCH ? AND ${where.join(' AND ')}
-         ORDER BY (lower(n.name) IN (?, ?)) DESC, rank, n.qname LIMIT ${SCAN_CAP}`,
-      )
-      .all(match, ...params, words.join(''), (args.query ?? '').trim().toLowerCase()) as Row[];
-  };
+  // With every filter expressible in SQL, SQLite ranks and pages (LIMIT/OFFSET) and counts separately: an
+  // agent's common query costs a page of rows, not every match. A file glob or a name regex is applied in JS
+  // over at most SCAN_CAP rows.
+  const inSql = !nameRe && !args.file_pattern;
+  const matchOf = (any: boolean) => words.map((w) => `"${w}"*`).join(any ? ' OR ' : ' AND ');
+  const fromWhere = words.length
+    ? `FROM nodes_fts f JOIN nodes n ON n.id = f.rowid WHERE nodes_fts MATCH ? AND ${where.join(' AND ')}`
+    : `FROM nodes n WHERE ${where.join(' AND ')}`;
+  const order = words.length ? `ORDER BY (lower(n.name) IN (?, ?)) DESC, rank, n.qname` : `ORDER BY n.file, n.start_line, n.qname`;
+  const rankCol = words.length ? `, bm25(nodes_fts, 10.0, 3.0, 1.0, 1.0) AS rank` : '';
+  const bind = (any: boolean) => (words.length ? [matchOf(any), ...params] : params);
+  const orderBind = words.length ? [words.join(''), (args.query ?? '').trim().toLowerCase()] : [];
+  const run = (any: boolean, lim: number, off: number): Row[] =>
+    ctx.store.stmt(`SELECT ${NODE_COLUMNS}${rankCol} ${fromWhere} ${order} LIMIT ? OFFSET ?`).all(...bind(any), ...orderBind, lim, off) as Row[];
+  const count = (any: boolean): number => (ctx.store.stmt(`SELECT count(*) AS c ${fromWhere}`).get(...bind(any)) as { c: number }).c;
 
-  let rows = run(false);
   let anyWord = false;
-  if (!rows.length && words.length > 1) {
-    rows = run(true);
-    anyWord = rows.length > 0;
+  let total = count(false);
+  if (!total && words.length > 1 && count(true) > 0) {
+    anyWord = true;
+    total = count(true);
   }
-  const capped = rows.length >= SCAN_CAP;
+  const rows = inSql ? run(anyWord, limit, start.offset) : run(anyWord, SCAN_CAP, 0);
+  const capped = !inSql && rows.length >= SCAN_CAP;
 
-  let filtered = rows.filter((r) => inPath(r.file ?? ''));
+  let filtered = inSql ? rows : rows.filter((r) => inPath(r.file ?? ''));
   let regexPartial = false;
   if (nameRe) {
     const scanner = new BoundedScanner(nameRe, REGEX_BUDGET_MS);
@@ -87,8 +89,8 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
       filtered = [];
     } else filtered = hits.map((i) => filtered[i]!);
   }
-
-  const items = filtered.slice(start.offset, start.offset + limit);
+  const matched = inSql ? total : filtered.length;
+  const items = inSql ? filtered : filtered.slice(start.offset, start.offset + limit);
   const filters = [
     args.query && `query ${JSON.stringify(args.query)}`,
     args.name_pattern && `name ${plainName ? '=' : '~'} ${args.name_pattern}`,
@@ -97,8 +99,8 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
     args.exported !== undefined && (args.exported ? 'exported' : 'not exported'),
   ].filter(Boolean);
   const head = [
-    `${filtered.length}${capped ? '+' : ''} symbol${filtered.length === 1 ? '' : 's'}${filters.length ? ' for ' + filters.join(', ') : ''}${
-      filtered.length ? ` (showing ${start.offset + 1}-${start.offset + items.length})` : ''
+    `${matched}${capped ? '+' : ''} symbol${matched === 1 ? '' : 's'}${filters.length ? ' for ' + filters.join(', ') : ''}${
+      matched && items.length ? ` (showing ${start.offset + 1}-${start.offset + items.length})` : ''
     }`,
   ];
   if (anyWord) head.push(`note: no symbol matches every word; showing symbols that match any of: ${words.join(' ')}`);
@@ -106,7 +108,7 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
   const pg = page({
     items,
     offset: start.offset,
-    total: filtered.length,
+    total: matched,
     exact: !capped && !regexPartial,
     render: (r) => lineWithDoc(r),
     fingerprint: fp,
@@ -115,7 +117,7 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
     headBytes: bytes(head.join('\n')),
     noun: 'symbols',
   });
-  if (!filtered.length && !anyWord) pg.notes.unshift(emptyHint(args));
+  if (!matched && !anyWord) pg.notes.unshift(emptyHint(args));
   return answer({
     head,
     blocks: pg.blocks,
