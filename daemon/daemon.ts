@@ -19,7 +19,7 @@ import { JobManager } from './jobs.js';
 import { ProjectResolver, type ChangeFeed } from './projects.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
-import { buildStatus, type DaemonStatus } from './status.js';
+import { buildStatus, EventLoopMonitor, type DaemonStatus } from './status.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
 
@@ -52,6 +52,8 @@ export class Daemon {
   readonly tools: ToolRunner;
   readonly watchers: ProjectWatchers;
   readonly startedAt = Date.now();
+  /** Event-loop delay, exposed in the status (window since the previous status read). */
+  readonly eventLoop = new EventLoopMonitor();
   draining = false;
   /** Called once shutdown has finished (the entry point exits the process). */
   onStopped: (() => void) | null = null;
@@ -102,7 +104,8 @@ export class Daemon {
     // Create the socket owner-only from the first instant, not chmod'ed after a window.
     const oldMask = process.umask(0o177);
     try {
-      await this.app.listen({ path: this.socketPath });
+      // A deep accept queue: many windows may fire dozens of calls at the same instant.
+      await this.app.listen({ path: this.socketPath, backlog: 4096 });
     } finally {
       process.umask(oldMask);
     }
@@ -132,6 +135,7 @@ export class Daemon {
   }
 
   private startTimers(): void {
+    this.eventLoop.start();
     const checkpoint = setInterval(() => this.checkpoint('timer'), CHECKPOINT_EVERY_MS);
     const idleTick = Math.max(200, Math.min(5_000, (this.settings.idleTimeoutSec * 1000) / 4));
     const idle = setInterval(() => this.checkIdle(), idleTick);
@@ -211,6 +215,7 @@ export class Daemon {
     }
     this.shutdownController.abort();
     for (const t of this.timers) clearInterval(t);
+    this.eventLoop.stop();
     await this.watchers.close();
     await this.jobs.cancelAll();
     await this.indexer.close().catch((err) => this.log.warn('indexer close failed', { err: (err as Error).message }));

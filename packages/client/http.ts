@@ -11,7 +11,9 @@ const agents = new Map<string, http.Agent>();
 function agentFor(socketPath: string): http.Agent {
   let agent = agents.get(socketPath);
   if (!agent) {
-    agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    // A few kept-alive connections carry any number of calls (each is short); more would only crowd the
+    // daemon's accept queue when many windows fire at once.
+    agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     agents.set(socketPath, agent);
   }
   return agent;
@@ -60,8 +62,23 @@ function headers(body: string | undefined): http.OutgoingHttpHeaders {
   return h;
 }
 
-/** Starts a request and resolves with the response head; the caller consumes the body. */
-export function openRequest(socketPath: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+/**
+ * Starts a request and resolves with the response head; the caller consumes the body. A connect refused
+ * with EAGAIN (the daemon's accept queue is momentarily full) never reached the daemon, so it is retried
+ * with a short backoff.
+ */
+export async function openRequest(socketPath: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  for (let attempt = 0, delay = 5; ; attempt++, delay = Math.min(delay * 2, 100)) {
+    try {
+      return await openOnce(socketPath, path, opts);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 30 || opts.signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function openOnce(socketPath: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
     const req = http.request({
