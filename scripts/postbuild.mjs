@@ -32,7 +32,8 @@ const tools = defs.TOOLS.map((t) => {
   const inputSchema = zodToJsonSchema(z.object(defs.TOOL_INPUTS[t.name]).strict(), { target: 'jsonSchema7', $refStrategy: 'none' });
   delete inputSchema.$schema;
   const out = defs.TOOL_OUTPUTS?.[t.name];
-  const outputSchema = out ? zodToJsonSchema(z.object(out), { target: 'jsonSchema7', $refStrategy: 'none' }) : undefined;
+  // passthrough: an older shim (older schema) may front a newer daemon that added a field.
+  const outputSchema = out ? zodToJsonSchema(z.object(out).passthrough(), { target: 'jsonSchema7', $refStrategy: 'none' }) : undefined;
   if (outputSchema) delete outputSchema.$schema;
   return {
     name: t.name,

@@ -64,6 +64,189 @@ export const TOOL_INPUTS = {
   },
 } satisfies Record<string, z.ZodRawShape>;
 
+/*
+ * Output schemas: what each tool's `data` (MCP `structuredContent`) holds. Precise where the shape is fixed,
+ * open (`passthrough`, optional fields) where it varies, so a new field never breaks a client that validates
+ * (the MCP SDK client validates every `structuredContent` against `outputSchema`).
+ */
+const int = z.number().int();
+const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).passthrough();
+const nullableString = z.string().nullable();
+const projectRef = obj({ name: z.string(), root: z.string() }).describe('The project answered about');
+const freshness = obj({
+  indexed_at: int.nullable().describe('Epoch ms of the last index'),
+  pending_changes: int.describe('Files changed on disk and not yet in the graph'),
+  watch: z.string().describe('watching, polling, off or stopped'),
+  stale: z.boolean().describe('The answer may miss recent edits'),
+});
+const common = { project: projectRef.optional(), freshness: freshness.optional() };
+const paging = {
+  total: int.describe('All matches (a lower bound when total_exact is false)'),
+  total_exact: z.boolean(),
+  offset: int,
+  shown: int,
+  truncated: int.describe('Matches after this page'),
+  next_cursor: nullableString.describe('Pass as `cursor` to get the next page; null on the last page'),
+};
+const node = obj({
+  kind: z.string(),
+  name: z.string(),
+  qname: z.string().describe('path#Outer.inner'),
+  file: nullableString,
+  start_line: int.nullable(),
+  end_line: int.nullable(),
+  signature: nullableString,
+  exported: z.boolean(),
+  doc: nullableString,
+});
+const unresolvedSite = obj({ callee: z.string(), file: z.string(), line: int, reason: z.string() });
+const treeNode = obj({
+  qname: z.string(),
+  kind: z.string(),
+  file: nullableString,
+  start_line: int.nullable(),
+  call_lines: z.array(int),
+  strategy: nullableString,
+  confidence: z.number().nullable(),
+  low_confidence: z.boolean(),
+  repeat: z.boolean().describe('Reached again elsewhere; expanded there'),
+  unresolved: z.array(unresolvedSite),
+  children: z.array(z.object({}).passthrough()).describe('Tree nodes of the next hop, same shape'),
+});
+const traceDirection = obj({ hops: int, low_confidence: int, unresolved: int, truncated: int, tree: z.array(treeNode) });
+const ambiguity = {
+  ambiguous: z.boolean().describe('true: the name matched several symbols, listed in candidates'),
+  candidates: z.array(node).optional(),
+};
+
+export const TOOL_OUTPUTS = {
+  index_repository: {
+    ...common,
+    root: z.string(),
+    mode: z.enum(['full', 'incremental']),
+    duration_ms: z.number(),
+    files: obj({ total: int, parsed: int, unchanged: int, added: int, changed: int, removed: int }),
+    lines: int,
+    nodes: int,
+    edges: int,
+    calls: obj({ resolved: int, unresolved: int }),
+    git_head: nullableString,
+    skipped: z.array(obj({ path: z.string(), reason: z.string() })).describe('First 20'),
+    skipped_total: int,
+    errors: z.array(obj({ path: z.string(), message: z.string() })).describe('First 10'),
+    errors_total: int,
+  },
+  index_status: {
+    ...common,
+    state: z.string().describe('new, indexing, ready or failed'),
+    error: nullableString,
+    indexed_at: int.nullable(),
+    git_head: nullableString,
+    counts: obj({ files: int, lines: int, symbols: int, edges: int, calls_resolved: int, calls_unresolved: int }).nullable(),
+    last_index: obj({ mode: nullableString, duration_ms: z.number().nullable(), skipped: int, errors: int }).nullable(),
+    changed_since: int,
+    job: obj({ mode: z.string(), started_at: int, phase: nullableString, done: int, total: int }).nullable().optional(),
+  },
+  list_projects: {
+    projects: z.array(
+      obj({
+        name: z.string(),
+        root: z.string(),
+        state: z.string(),
+        error: nullableString,
+        indexed_at: int.nullable(),
+        git_head: nullableString,
+        files: int.nullable(),
+        symbols: int.nullable(),
+        freshness,
+      }),
+    ),
+    total: int,
+    truncated: int,
+  },
+  delete_project: { ...common, deleted: z.boolean(), files: int, symbols: int, edges: int },
+  search_graph: { ...common, results: z.array(node), any_word: z.boolean().describe('No symbol matched every word; these match any'), ...paging },
+  search_code: {
+    ...common,
+    hits: z.array(obj({ file: z.string(), line: int, symbol: nullableString, text: z.string(), before: z.array(z.string()), after: z.array(z.string()) })),
+    files_searched: int,
+    files_total: int,
+    stopped_by_time: z.boolean(),
+    ...paging,
+  },
+  trace_path: {
+    ...common,
+    ...ambiguity,
+    ambiguous: ambiguity.ambiguous.optional(),
+    symbol: node.optional(),
+    direction: z.enum(['callers', 'callees', 'both']).optional(),
+    depth: int.optional(),
+    callers: traceDirection.optional(),
+    callees: traceDirection.optional(),
+  },
+  get_code_snippet: {
+    ...common,
+    ...ambiguity,
+    symbol: node.optional(),
+    start_line: int.optional(),
+    end_line: int.optional(),
+    source: z.string().optional(),
+    truncated_lines: int.optional(),
+    changed_since_index: z.boolean().optional(),
+  },
+  get_graph_schema: {
+    ...common,
+    node_kinds: z.array(obj({ kind: z.string(), count: int })),
+    node_properties: z.string(),
+    edge_types: z.array(obj({ type: z.string(), count: int, meaning: nullableString })),
+    call_strategies: z.array(obj({ strategy: z.string(), count: int, avg_confidence: z.number().nullable() })),
+    unresolved_reasons: z.array(obj({ reason: z.string(), count: int })),
+    languages: z.array(obj({ language: z.string(), files: int })),
+  },
+  get_architecture: {
+    ...common,
+    scope: nullableString,
+    files: int,
+    lines: int,
+    languages: z.array(obj({ language: z.string(), files: int, lines: int })),
+    units: z.array(obj({ unit: z.string(), files: int, lines: int, package: z.boolean() })),
+    units_total: int,
+    entry_points: z.array(obj({ package: z.string(), field: z.string(), target: z.string(), file: nullableString, mapped: z.boolean() })),
+    entry_points_total: int,
+    unimported_files: z.array(obj({ path: z.string(), lines: int })),
+    unimported_total: int,
+    most_called: z.array(obj({ kind: z.string(), qname: z.string(), file: z.string(), start_line: int, calls: int, files: int })),
+    dependencies: z.array(obj({ from: z.string(), to: z.string(), imports: int })),
+    dependencies_total: int,
+    cycles: z.array(z.array(z.string())),
+    cycles_total: int,
+  },
+  detect_changes: {
+    ...common,
+    against: z.string(),
+    base: nullableString,
+    head: nullableString,
+    depth: int,
+    files: z.array(obj({ path: z.string(), status: z.string(), added: int, deleted: int })),
+    symbols: z.array(
+      node.extend({
+        change: z.enum(['added', 'modified']),
+        changed_lines: z.array(int),
+        risk: z.enum(['high', 'medium', 'low']),
+        reasons: z.array(z.string()),
+        direct_callers: int,
+        callers_total: int,
+        callers: z.array(z.string()).describe('First 20 qualified names'),
+        tested: z.boolean(),
+      }),
+    ),
+    symbols_total: int,
+    deleted: z.array(obj({ name: z.string(), file: z.string(), old_line: int, still_called: z.array(obj({ file: z.string(), line: int, callee: z.string() })) })),
+    top_level_changes: z.array(obj({ path: z.string(), lines: z.array(int) })),
+    not_in_graph: z.array(z.string()),
+  },
+} satisfies { [N in keyof typeof TOOL_INPUTS]: z.ZodRawShape };
+
 export type ToolName = keyof typeof TOOL_INPUTS;
 export type ToolArgs<N extends ToolName> = z.infer<z.ZodObject<(typeof TOOL_INPUTS)[N]>>;
 

@@ -351,7 +351,7 @@ describe('get_architecture', () => {
         Method src/server.ts#Server.start  src/server.ts:10  1 call from 1 file
         Function src/util.ts#formatNumber  src/util.ts:6  1 call from 1 file
         Function src/util.ts#parseNumber  src/util.ts:2  1 call from 1 file
-      imports between units (1 pairs):
+      imports between units (1 pair):
         test → src  1
       import cycles between units: none
       indexed 0s ago · 1 file changed since · watch off · may miss recent edits"

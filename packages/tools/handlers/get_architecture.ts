@@ -106,7 +106,7 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
     'most-called symbols:',
     ...capped(called, CAP.called, (c) => `${c.kind} ${c.qname}  ${c.file}:${c.start_line}  ${plural(c.calls, 'call')} from ${plural(c.files, 'file')}`, 'symbols'),
     ...(called.length ? [] : ['  (no resolved calls)']),
-    `imports between units (${depList.length} pairs):`,
+    `imports between units (${plural(depList.length, 'pair')}):`,
     ...capped(depList, CAP.deps, (d) => `${d.from} → ${d.to}  ${d.imports}`, 'pairs'),
     `import cycles between units: ${cycleList.length || 'none'}`,
     ...capped(cycleList, CAP.cycles, (c) => c.join(' ↔ '), 'cycles'),

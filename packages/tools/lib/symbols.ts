@@ -60,6 +60,16 @@ export function nearMatches(db: Db, snapshot: number, symbol: string): NodeRow[]
   // A qname with a wrong path: the same member path elsewhere.
   if (symbol.includes('#')) add(stmt(db, `${base} AND n.qname LIKE ? ESCAPE '\\' ORDER BY n.qname LIMIT 8`).all(snapshot, '%#' + escapeLike(symbol.slice(symbol.indexOf('#') + 1))) as NodeRow[]);
   add(stmt(db, `${base} AND n.name = ? COLLATE NOCASE ORDER BY n.qname LIMIT 8`).all(snapshot, name) as NodeRow[]);
+  // A member path whose container exists (`Server.stop`): the container's members are the likely answers.
+  const dot = symbol.lastIndexOf('.');
+  if (dot > 0 && !symbol.slice(dot).includes('#')) {
+    const container = symbol.slice(symbol.indexOf('#') + 1, dot);
+    const members = stmt(db, `${base} AND n.qname LIKE ? ESCAPE '\\' ORDER BY n.start_line LIMIT 8`).all(
+      snapshot,
+      (symbol.includes('#') ? escapeLike(symbol.slice(0, symbol.indexOf('#'))) : '%') + '#' + escapeLike(container) + '.%',
+    ) as NodeRow[];
+    add(members.filter((m) => !m.qname.slice(m.qname.indexOf('#') + container.length + 2).includes('.')));
+  }
   if (name.length >= 3) add(stmt(db, `${base} AND n.name LIKE ? ESCAPE '\\' ORDER BY length(n.name), n.qname LIMIT 8`).all(snapshot, '%' + escapeLike(name) + '%') as NodeRow[]);
   if (out.size < NEAR) {
     // Edit distance over distinct names of similar length (cheap: names are short, and the length window prunes).
