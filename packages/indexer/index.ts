@@ -27,6 +27,8 @@ export { watchIgnore, IgnoreRules } from './ignore-rules.js';
 
 /** Files per parse task: big enough to amortise messaging, small enough to balance the workers. */
 const PARSE_BATCH = 24;
+/** …and at most this many bytes of source (a batch holds one file at least, however big). */
+const PARSE_BATCH_BYTES = 192 * 1024;
 /** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
 const IN_PLACE_MAX_FILES = 200;
 
@@ -246,8 +248,21 @@ class TreeSitterIndexer implements CodehiveIndexer {
     signal: AbortSignal | undefined,
     onDone: (done: number) => void,
   ): Promise<ParseResult[]> {
+    // Largest files first, in batches bounded by count and bytes: the workers finish together instead of one
+    // of them parsing a big file alone at the end.
     const batches: DiscoveredFile[][] = [];
-    for (let i = 0; i < files.length; i += PARSE_BATCH) batches.push(files.slice(i, i + PARSE_BATCH));
+    let batch: DiscoveredFile[] = [];
+    let bytes = 0;
+    for (const f of [...files].sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))) {
+      if (batch.length && (batch.length >= PARSE_BATCH || bytes + f.size > PARSE_BATCH_BYTES)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(f);
+      bytes += f.size;
+    }
+    if (batch.length) batches.push(batch);
     const results: ParseResult[] = [];
     let next = 0;
     let done = 0;
@@ -271,7 +286,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       }
     };
     await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, lane));
-    return results;
+    return results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** The live snapshot's file rows, from memory or (after a restart) from the database. */

@@ -23,7 +23,11 @@ export interface FileRow {
   facts: string;
 }
 
-const BATCH = 4000;
+/**
+ * A snapshot write transaction ends after this long (checked every 32 rows), then the event loop runs: a
+ * query waiting on the daemon's main thread waits at most about this much for a batch.
+ */
+const TX_BUDGET_MS = 10;
 
 class Statements {
   readonly insertFile;
@@ -83,13 +87,18 @@ export async function writeSnapshot(store: Store, snapshot: number, files: FileR
   const total = files.length + graph.nodes.length + graph.edges.length + graph.unresolved.length;
   let done = 0;
   const inBatches = async <T>(rows: T[], write: (row: T) => void) => {
-    for (let i = 0; i < rows.length; i += BATCH) {
+    let i = 0;
+    while (i < rows.length) {
       if (hooks.signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
-      const slice = rows.slice(i, i + BATCH);
+      const from = i;
+      const t0 = performance.now();
       store.write(() => {
-        for (const r of slice) write(r);
+        while (i < rows.length) {
+          write(rows[i++]!);
+          if ((i & 31) === 0 && performance.now() - t0 > TX_BUDGET_MS) break;
+        }
       });
-      done += slice.length;
+      done += i - from;
       hooks.onProgress?.(done, total);
       await yieldToLoop();
     }
