@@ -133,6 +133,7 @@ function formatStatus(s: DaemonStatus): string {
     `  cache dir  ${s.cacheDir}`,
     `  log        ${s.logFile}`,
     `  memory     rss ${bytes(s.memory.rssBytes)}, heap ${bytes(s.memory.heapUsedBytes)}`,
+    ...(s.eventLoop ? [`  event loop delay p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms (last ${duration(s.eventLoop.windowMs)})`] : []),
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,
     `  last checkpoint  ${cp ? `${ago(cp.at)} (PASSIVE, ${cp.reason}): busy ${cp.busy}, log ${cp.logFrames} frames, checkpointed ${cp.checkpointedFrames}` : 'none yet'}`,
     `Sessions (${s.sessions.length})`,

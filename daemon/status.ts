@@ -1,6 +1,7 @@
 /**
  * The status report (`GET /v1/status`, `codehive status`): process, database, sessions, projects, jobs.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { SqliteInfo } from '../packages/store/db.js';
 import { listProjects } from '../packages/store/projects.js';
 import type { Daemon } from './daemon.js';
@@ -33,11 +34,63 @@ export interface DaemonStatus {
   cacheDir: string;
   logFile: string;
   memory: { rssBytes: number; heapUsedBytes: number };
+  /** Event-loop delay over the window since the previous status read (see EventLoopMonitor). */
+  eventLoop: EventLoopStats;
   sqlite: SqliteInfo & { path: string; openedBy: string };
   sessions: Array<{ id: string; kind: string; client: string; pid: number; cwd: string; since: number; calls: number }>;
   projects: ProjectStatus[];
   jobs: JobInfo[];
   inflightCalls: number;
+}
+
+export interface EventLoopStats {
+  /** Delay beyond the timer's own period, in ms: 0 means the loop was never late. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** How long the window these figures cover was (since the previous status read, or since start). */
+  windowMs: number;
+  /** Timer samples in the window (about one per RESOLUTION_MS while the loop is free). */
+  samples: number;
+}
+
+/**
+ * Event-loop delay, sampled by a libuv timer every RESOLUTION_MS (perf_hooks.monitorEventLoopDelay). The
+ * histogram records the whole interval between timer runs, so its floor is the resolution itself; figures
+ * are reported with the resolution subtracted, i.e. how late the loop was. Each read returns the window since
+ * the previous read and starts a new one (reset-on-read): a poller every few seconds sees each stretch of
+ * blocking exactly once, and a status read after hours of quiet covers those hours.
+ */
+export class EventLoopMonitor {
+  static readonly RESOLUTION_MS = 10;
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: EventLoopMonitor.RESOLUTION_MS });
+  private windowStart = performance.now();
+
+  start(): void {
+    this.histogram.enable();
+    this.windowStart = performance.now();
+  }
+
+  stop(): void {
+    this.histogram.disable();
+  }
+
+  /** The current window's figures; starts a new window. */
+  read(): EventLoopStats {
+    const h = this.histogram;
+    const late = (ns: number) => (h.count === 0 ? 0 : Math.max(0, Math.round((ns / 1e6 - EventLoopMonitor.RESOLUTION_MS) * 100) / 100));
+    const now = performance.now();
+    const stats: EventLoopStats = {
+      p50Ms: late(h.percentile(50)),
+      p99Ms: late(h.percentile(99)),
+      maxMs: late(h.max),
+      windowMs: Math.round(now - this.windowStart),
+      samples: h.count,
+    };
+    h.reset();
+    this.windowStart = now;
+    return stats;
+  }
 }
 
 export function buildStatus(d: Daemon): DaemonStatus {
@@ -59,6 +112,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     cacheDir: d.paths.dir,
     logFile: d.paths.daemonLog,
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
     sessions: d.sessions.list().map((s) => ({
