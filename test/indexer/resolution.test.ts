@@ -159,3 +159,23 @@ describe('resolution fixtures', () => {
     ]);
   });
 });
+
+describe('syntax the grammar lacks', () => {
+  it('repairs variance/const modifiers, line-start generic signatures and `+?` so the file still yields its declarations', async () => {
+    const root = await index('grammar');
+    expect(edges(env.store, root, 'CALLS').sort(byLine)).toEqual([
+      'src/fn.ts#Holder.get:26 -> src/fn.ts#identity (same-file)',
+      'src/use.ts#run:6 -> src/fn.ts#Holder (import)',
+      'src/use.ts#run:6 -> src/fn.ts#tuple (import)',
+      'src/use.ts#run:7 -> src/fn.ts#Holder.get (type-annotation)',
+      'src/use.ts#twice:3 -> src/fn.ts#dual (import)',
+    ]);
+    const q = nodes(env.store, root).map((n) => n.qname);
+    expect(q).toEqual(expect.arrayContaining(['src/fn.ts#Box', 'src/fn.ts#Partial2', 'src/fn.ts#dual', 'src/fn.ts#tuple', 'src/fn.ts#Holder.get', 'src/fn.ts#note']));
+    const errs = env.store.db.prepare(`SELECT path, parse_errors FROM files WHERE snapshot = ? ORDER BY path`).all(liveSnapshotOf(env.store, root));
+    expect(errs).toEqual([
+      { path: 'src/fn.ts', parse_errors: 0 },
+      { path: 'src/use.ts', parse_errors: 0 },
+    ]);
+  });
+});

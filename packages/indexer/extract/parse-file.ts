@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Parser from 'tree-sitter';
 import type { Lang, ParseResult } from '../facts.js';
 import { extractFacts } from './extract.js';
+import { repairLineGenerics, repairModifiers } from './repair.js';
 
 export interface LanguageKit {
   parser: Parser;
@@ -45,14 +46,24 @@ export function parseFile(
   if (!isUtf8(buf)) errors.push('invalid UTF-8 (decoded with replacement characters)');
   const src = buf.toString('utf8');
   const { parser, query, errors: errorQuery } = kit(file.lang);
+  // Syntax the grammar lacks, repaired with same-length edits (positions stay exact): see repair.ts.
+  const safe = file.lang === 'javascript' ? src : repairModifiers(src);
+  const lineFix = file.lang === 'javascript' ? null : repairLineGenerics(safe);
+  let text = lineFix ?? safe;
   // tree-sitter 0.21 rejects input of 32 KiB or more unless the buffer size is given.
-  const tree = parser.parse(src, undefined, { bufferSize: src.length + 1 });
+  let tree = parser.parse(text, undefined, { bufferSize: text.length + 1 });
   let parseErrors = 0;
   if (tree.rootNode.hasError) {
     parseErrors = Math.max(1, errorQuery.captures(tree.rootNode).length);
-    errors.push(`syntax errors: ${parseErrors} (indexed what parsed)`);
+    if (lineFix !== null) {
+      // The line-start `;` is a guess (`f(a⏎ <b, c> d)` is valid JavaScript): keep it only if it helped.
+      const plain = parser.parse(safe, undefined, { bufferSize: safe.length + 1 });
+      const left = plain.rootNode.hasError ? Math.max(1, errorQuery.captures(plain.rootNode).length) : 0;
+      if (left < parseErrors) [tree, text, parseErrors] = [plain, safe, left];
+    }
+    if (parseErrors > 0) errors.push(`syntax errors: ${parseErrors} (indexed what parsed)`);
   }
-  const facts = extractFacts(tree, src, query);
+  const facts = extractFacts(tree, text, query);
   return {
     path: file.path,
     status: 'parsed',
