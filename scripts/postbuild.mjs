@@ -51,3 +51,18 @@ const tools = defs.TOOLS.map((t) => {
   };
 });
 writeFileSync(join(dist, 'tool-schemas.json'), JSON.stringify({ instructions: defs.SERVER_INSTRUCTIONS, tools }) + '\n');
+
+// `npx codehive …` inside a clone: npm links the bins of dependencies into node_modules/.bin, never the
+// project's own, so link ours there too (global installs get it from package.json's "bin").
+import { mkdirSync, symlinkSync, lstatSync, unlinkSync } from 'node:fs';
+const binDir = join(root, 'node_modules', '.bin');
+const link = join(binDir, 'codehive');
+try {
+  mkdirSync(binDir, { recursive: true });
+  try {
+    if (lstatSync(link).isSymbolicLink()) unlinkSync(link);
+  } catch {}
+  symlinkSync('../../bin/codehive.js', link);
+} catch (err) {
+  process.stderr.write(`postbuild: could not link node_modules/.bin/codehive (${err.message}); use node bin/codehive.js\n`);
+}
