@@ -110,10 +110,19 @@ const treeNode = obj({
   confidence: z.number().nullable(),
   low_confidence: z.boolean(),
   repeat: z.boolean().describe('Reached again elsewhere; expanded there'),
-  unresolved: z.array(unresolvedSite),
+  unresolved: z.array(unresolvedSite).describe('First 10 unresolved call sites of this hop'),
+  unresolved_total: int,
   children: z.array(z.object({}).passthrough()).describe('Tree nodes of the next hop, same shape'),
 });
-const traceDirection = obj({ hops: int, low_confidence: int, unresolved: int, truncated: int, tree: z.array(treeNode) });
+const traceDirection = obj({
+  hops: int,
+  low_confidence: int,
+  unresolved: int,
+  truncated: int,
+  root_unresolved: z.array(unresolvedSite).describe('First 10 unresolved call sites of the traced symbol itself'),
+  root_unresolved_total: int,
+  tree: z.array(treeNode),
+});
 const ambiguity = {
   ambiguous: z.boolean().describe('true: the name matched several symbols, listed in candidates'),
   candidates: z.array(node).optional(),

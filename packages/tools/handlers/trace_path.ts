@@ -18,6 +18,8 @@ const DEFAULT_LIMIT = 50;
 /** Beyond the shown hops, keep counting this many more to say how much was cut. */
 const COUNT_CAP = 5000;
 const UNRESOLVED_EXAMPLES = 3;
+/** Unresolved sites listed per node in `data` (the count is always whole): a common method name can be the callee text of hundreds. */
+const UNRESOLVED_DATA_CAP = 10;
 
 interface TreeNode {
   node: NodeRow;
@@ -73,7 +75,15 @@ export const tracePathHandler: ToolHandler<'trace_path'> = async (ctx, args) => 
     );
     render(t.root, dir, arrow, blocks, '');
     if (t.cut) blocks.push(`truncated: ${t.cutExact ? '' : '≥'}${t.cut} more ${dir} hops not shown (limit ${perDir}${direction === 'both' ? ' per direction' : ''}); raise limit (max 500) or lower depth`);
-    data[dir] = { hops: t.shown, low_confidence: t.low, unresolved: t.unresolved, truncated: t.cut, tree: t.root.children.map(treeData) };
+    data[dir] = {
+      hops: t.shown,
+      low_confidence: t.low,
+      unresolved: t.unresolved,
+      truncated: t.cut,
+      root_unresolved: t.root.unresolved.slice(0, UNRESOLVED_DATA_CAP).map(siteData),
+      root_unresolved_total: t.root.unresolved.length,
+      tree: t.root.children.map(treeData),
+    };
   }
   const marked = dirs.some((d) => {
     const x = data[d] as { low_confidence: number; unresolved: number };
@@ -165,7 +175,12 @@ function treeData(n: TreeNode): Record<string, unknown> {
     confidence: n.hop?.confidence ?? null,
     low_confidence: n.hop?.low ?? false,
     repeat: n.repeat,
-    unresolved: n.unresolved.map((u) => ({ callee: u.callee, file: u.file, line: u.line, reason: u.reason })),
+    unresolved: n.unresolved.slice(0, UNRESOLVED_DATA_CAP).map(siteData),
+    unresolved_total: n.unresolved.length,
     children: n.children.map(treeData),
   };
+}
+
+function siteData(u: UnresolvedSite): Record<string, unknown> {
+  return { callee: u.callee, file: u.file, line: u.line, reason: u.reason };
 }
