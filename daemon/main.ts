@@ -24,6 +24,8 @@ import { Daemon } from './daemon.js';
 const EXIT_CONFIG = 78;
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // Everything the daemon creates (database, WAL, logs, registration) is for its owner only.
+  process.umask(0o077);
   const paths = cachePaths(env);
   const log = createLogger(paths.daemonLog, { tag: `daemon:${process.pid}` });
   log.info('starting', { pid: process.pid, node: process.version, cacheDir: paths.dir, ...buildInfo(env) });
