@@ -3,7 +3,7 @@
  * follows a symlinked directory (so a link loop cannot trap it), and skips files over the size limit. The
  * same walk serves `changedSince`, so it must stay cheap.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SkippedFile } from './api.js';
 import type { Lang } from './facts.js';
@@ -99,4 +99,69 @@ async function symlinkReport(root: string, rel: string): Promise<SkippedFile | n
     const code = (err as NodeJS.ErrnoException).code;
     return { path: rel, reason: code === 'ELOOP' ? 'symlink loop' : `broken symlink: ${code ?? 'unknown'}` };
   }
+}
+
+/** Where a previous discovery left off: its files (with size/mtime), configs and skipped entries. */
+export interface KnownTree {
+  files: Iterable<DiscoveredFile>;
+  configs: string[];
+  skipped: SkippedFile[];
+}
+
+/** Names whose change can alter what a scan finds or how modules resolve: these always take a full scan. */
+const RESCAN_ALL = /^(tsconfig\.json|jsconfig\.json|package\.json|\.gitignore|\.codehiveignore|exclude)$/;
+/** More hinted paths than this: a full walk is as cheap and simpler. */
+const MAX_HINTED = 256;
+
+/**
+ * The result `discover` would give, computed from a previous discovery plus a list of the paths that changed
+ * (the watcher's hint), statting only those. Returns null when the hint cannot be trusted to be enough: a
+ * config or ignore file changed, a hinted path is (or was) a directory, a file appeared in a directory the
+ * previous walk never entered, or the list is long. Rules are the walk's: ignore rules, size limit, symlinks.
+ */
+export async function rediscover(root: string, maxFileBytes: number, known: KnownTree, hinted: string[]): Promise<Discovery | null> {
+  if (hinted.length > MAX_HINTED) return null;
+  const files = new Map<string, DiscoveredFile>();
+  const dirs = new Set<string>(['.']);
+  for (const f of known.files) {
+    files.set(f.path, f);
+    for (let d = f.path.lastIndexOf('/'); d > 0; d = f.path.lastIndexOf('/', d - 1)) {
+      const dir = f.path.slice(0, d);
+      if (dirs.has(dir)) break;
+      dirs.add(dir);
+    }
+  }
+  const paths = [...new Set(hinted.map((p) => p.replace(/\\/g, '/').replace(/^\.\//, '')))];
+  const skippedNow = new Set(paths);
+  const out: Discovery = { files: [], configs: [...known.configs], skipped: known.skipped.filter((s) => !skippedNow.has(s.path)) };
+  let rules: IgnoreRules | null = null;
+  for (const rel of paths) {
+    if (!rel || rel.startsWith('../') || rel.startsWith('/') || rel.split('/').includes('..')) return null;
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    if (RESCAN_ALL.test(name) || dirs.has(rel)) return null;
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
+    files.delete(rel);
+    let st;
+    try {
+      st = await lstat(join(root, rel));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed (or never there)
+      return null;
+    }
+    if (st.isDirectory()) return null;
+    if (!isSourceFile(name)) {
+      if (st.isSymbolicLink()) return null; // maybe a linked directory: the walk reports those
+      continue;
+    }
+    if (!dirs.has(parent)) return null; // a directory the last walk did not enter (new, ignored or linked)
+    rules ??= new IgnoreRules(root);
+    if (rules.ignored(rel)) continue;
+    const sink: Discovery = { files: [], configs: [], skipped: [] };
+    await statInto(root, rel, maxFileBytes, sink);
+    for (const f of sink.files) files.set(f.path, f);
+    out.skipped.push(...sink.skipped);
+  }
+  out.files = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  out.skipped.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return out;
 }

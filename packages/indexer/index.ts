@@ -15,12 +15,12 @@ import type { Store } from '../store/db.js';
 import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
 import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, SkippedFile } from './api.js';
-import { discover, type DiscoveredFile } from './discover.js';
+import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
 import type { ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { Graph } from './resolve/graph.js';
-import { applyDiff, writeSnapshot, type FileRow } from './write.js';
+import { applyDiff, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -35,6 +35,10 @@ const IN_PLACE_MAX_FILES = 200;
 interface ProjectCache {
   snapshot: number;
   files: Map<string, FileRow>;
+  /** The discovery that produced `files` (a watcher hint re-stats only its paths against it). */
+  disc?: Discovery;
+  /** Ids and keys of the live graph's rows (an in-place diff needs no read-back). */
+  graph?: LiveIndex;
 }
 
 export interface CodehiveIndexer extends Indexer {
@@ -110,6 +114,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
       report.durationMs = Date.now() - started;
       return report;
     } catch (err) {
+      // What memory says about the live snapshot may be wrong now (a diff rolled back, hints consumed):
+      // the next run reads it back and walks the whole tree.
+      this.cache.delete(project.id);
       const cancelled = opts.signal?.aborted || (err instanceof CodehiveError && err.code === 'CANCELLED');
       if (building !== null) {
         await dropSnapshot(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
@@ -139,12 +146,16 @@ class TreeSitterIndexer implements CodehiveIndexer {
       if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
     };
     progress('scan', 0, 1);
-    const disc = await discover(project.root, this.settings.maxFileBytes, signal);
-    progress('scan', 1, 1);
-    checkAbort();
-
     const live = project.snapshot !== null ? this.liveFiles(project.id, project.snapshot) : null;
     const full = opts.mode === 'full' || live === null;
+    const known = live && !full && opts.changedPaths ? this.cache.get(project.id)?.disc : undefined;
+    const disc =
+      (known && (await rediscover(project.root, this.settings.maxFileBytes, known, opts.changedPaths!))) ||
+      (await discover(project.root, this.settings.maxFileBytes, signal));
+    progress('scan', 1, 1);
+    checkAbort();
+    const cached = this.cache.get(project.id);
+    if (full && cached) cached.graph = undefined; // not needed for a new snapshot: free it while it is built
     const toParse: DiscoveredFile[] = [];
     const next = new Map<string, FileRow>();
     for (const f of disc.files) {
@@ -198,7 +209,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       report.edges = previous.edges ?? 0;
       report.calls = previous.calls ?? report.calls;
       applyDiffOnlyFiles(this.store, project, upsert, report);
-      this.cache.set(project.id, { snapshot: project.snapshot!, files: next });
+      this.cache.set(project.id, { snapshot: project.snapshot!, files: next, disc, graph: this.cache.get(project.id)?.graph });
       return report;
     }
 
@@ -216,24 +227,25 @@ class TreeSitterIndexer implements CodehiveIndexer {
     if (!full && contentChanged <= IN_PLACE_MAX_FILES) {
       const snapshot = project.snapshot!;
       progress('write', 0, 1);
-      const stats = applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
+      const prior = this.cache.get(project.id);
+      const { stats, index } = applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
         this.store.db
           .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
           .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
-      });
+      }, prior?.snapshot === snapshot ? prior.graph : undefined);
       progress('write', 1, 1);
       this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
-      this.cache.set(project.id, { snapshot, files: next });
+      this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
       this.store.checkpoint('index');
       return report;
     }
 
     const snapshot = createSnapshot(this.store, project.id);
     building(snapshot);
-    await writeSnapshot(this.store, snapshot, rows, graph, { signal, onProgress: (d, t) => progress('write', d, t) });
+    const index = await writeSnapshot(this.store, snapshot, rows, graph, { signal, onProgress: (d, t) => progress('write', d, t) });
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
-    this.cache.set(project.id, { snapshot, files: next });
+    this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
     this.store.checkpoint('index');
     if (previous !== null && previous !== snapshot) await dropSnapshot(this.store, previous);
     this.store.checkpoint('index');

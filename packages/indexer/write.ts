@@ -24,6 +24,23 @@ export interface FileRow {
 }
 
 /**
+ * What the main thread remembers of a live snapshot's graph so an in-place diff never has to read it back:
+ * node ids and content keys by qualified name, edge and unresolved-call row ids by their keys. Kept only
+ * while it matches the database exactly (rebuilt from the database when missing).
+ */
+export interface LiveIndex {
+  nodes: Map<string, { id: number; key: string }>;
+  edges: Map<string, number[]>;
+  unresolved: Map<string, number[]>;
+}
+
+function pushId(map: Map<string, number[]>, key: string, id: number): void {
+  const ids = map.get(key);
+  if (ids) ids.push(id);
+  else map.set(key, [id]);
+}
+
+/**
  * A snapshot write transaction ends after this long (checked every 32 rows), then the event loop runs: a
  * query waiting on the daemon's main thread waits at most about this much for a batch.
  */
@@ -81,8 +98,9 @@ export interface WriteHooks {
 }
 
 /** Writes a complete graph into an unpublished snapshot, batch by batch. */
-export async function writeSnapshot(store: Store, snapshot: number, files: FileRow[], graph: Graph, hooks: WriteHooks): Promise<void> {
+export async function writeSnapshot(store: Store, snapshot: number, files: FileRow[], graph: Graph, hooks: WriteHooks): Promise<LiveIndex> {
   const st = new Statements(store);
+  const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
   const ids = new Map<string, number>();
   const total = files.length + graph.nodes.length + graph.edges.length + graph.unresolved.length;
   let done = 0;
@@ -106,17 +124,22 @@ export async function writeSnapshot(store: Store, snapshot: number, files: FileR
   await inBatches(files, (f) => st.insertFile.run(...fileArgs(snapshot, f)));
   await inBatches(graph.nodes, (n) => {
     const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
-    ids.set(n.qname, Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, parent).slice(2)).lastInsertRowid));
+    const id = Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, parent).slice(2)).lastInsertRowid);
+    ids.set(n.qname, id);
+    index.nodes.set(n.qname, { id, key: nodeKey(n) });
   });
   await inBatches(graph.edges, (e) => {
     const src = ids.get(e.src);
     const dst = ids.get(e.dst);
-    if (src !== undefined && dst !== undefined) st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data);
+    if (src !== undefined && dst !== undefined) {
+      pushId(index.edges, edgeKey(e), Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+    }
   });
   await inBatches(graph.unresolved, (u) => {
     const src = ids.get(u.src);
-    if (src !== undefined) st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason);
+    if (src !== undefined) pushId(index.unresolved, unresolvedKey(u), Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
   });
+  return index;
 }
 
 export interface FileChanges {
@@ -133,86 +156,115 @@ export interface DiffStats {
  * Brings the live snapshot to `graph` in one transaction: rows whose qualified name and content are
  * unchanged keep their ids; everything else is inserted, updated or deleted. `extra` runs inside the same
  * transaction (the project row update), so the graph and its metadata change together.
+ *
+ * `live` is what the previous write left (see LiveIndex); without it the live graph is read back from the
+ * database first (after a restart). The index returned describes the snapshot after the diff; if the
+ * transaction fails, the caller must forget both.
  */
-export function applyDiff(store: Store, snapshot: number, files: FileChanges, graph: Graph, extra: () => void): DiffStats {
+export function applyDiff(
+  store: Store,
+  snapshot: number,
+  files: FileChanges,
+  graph: Graph,
+  extra: () => void,
+  live?: LiveIndex,
+): { stats: DiffStats; index: LiveIndex } {
   const st = new Statements(store);
-  const db = store.db;
   const stats: DiffStats = { nodes: { added: 0, updated: 0, removed: 0 }, edges: { added: 0, removed: 0 } };
+  let index = live;
   store.write(() => {
-    const liveNodes = db
-      .prepare(
-        `SELECT n.id, n.qname, n.kind, n.name, n.file, p.qname AS parent, n.start_line, n.start_col, n.end_line, n.end_col,
-         n.signature, n.exported, n.doc FROM nodes n LEFT JOIN nodes p ON p.id = n.parent WHERE n.snapshot = ?`,
-      )
-      .all(snapshot) as LiveNode[];
-    const liveEdges = db
-      .prepare(
-        `SELECT e.id, e.type, s.qname AS src, d.qname AS dst, e.line, e.strategy, e.confidence, e.data
-         FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst WHERE e.snapshot = ?`,
-      )
-      .all(snapshot) as Array<EdgeRow & { id: number }>;
-    const liveUnresolved = db
-      .prepare(`SELECT u.id, s.qname AS src, u.file, u.line, u.callee, u.reason FROM unresolved_calls u JOIN nodes s ON s.id = u.src WHERE u.snapshot = ?`)
-      .all(snapshot) as Array<UnresolvedRow & { id: number }>;
-
+    index ??= readLiveIndex(store, snapshot);
     // Edges and unresolved rows first: their keys are by qname, so they are compared before any node moves.
-    const wantEdges = new Set(graph.edges.map(edgeKey));
-    const haveEdges = new Set<string>();
-    for (const e of liveEdges) {
-      const k = edgeKey(e);
-      if (wantEdges.has(k) && !haveEdges.has(k)) haveEdges.add(k);
-      else {
-        st.deleteEdge.run(e.id);
+    const wantEdges = new Set<string>();
+    for (const e of graph.edges) wantEdges.add(edgeKey(e));
+    for (const [k, rowIds] of index.edges) {
+      const keep = wantEdges.has(k) ? 1 : 0;
+      for (let i = keep; i < rowIds.length; i++) {
+        st.deleteEdge.run(rowIds[i]);
         stats.edges.removed++;
       }
+      if (keep) rowIds.length = 1;
+      else index.edges.delete(k);
     }
-    const wantUnresolved = new Set(graph.unresolved.map(unresolvedKey));
-    const haveUnresolved = new Set<string>();
-    for (const u of liveUnresolved) {
-      const k = unresolvedKey(u);
-      if (wantUnresolved.has(k) && !haveUnresolved.has(k)) haveUnresolved.add(k);
-      else st.deleteUnresolved.run(u.id);
+    const wantUnresolved = new Set<string>();
+    for (const u of graph.unresolved) wantUnresolved.add(unresolvedKey(u));
+    for (const [k, rowIds] of index.unresolved) {
+      const keep = wantUnresolved.has(k) ? 1 : 0;
+      for (let i = keep; i < rowIds.length; i++) st.deleteUnresolved.run(rowIds[i]);
+      if (keep) rowIds.length = 1;
+      else index.unresolved.delete(k);
     }
 
-    const ids = new Map<string, number>();
-    const live = new Map<string, LiveNode>();
-    for (const n of liveNodes) live.set(n.qname, n);
-    const wanted = new Set(graph.nodes.map((n) => n.qname));
-    for (const n of liveNodes) {
-      if (!wanted.has(n.qname)) {
+    const wanted = new Set<string>();
+    for (const n of graph.nodes) wanted.add(n.qname);
+    for (const [qname, n] of index.nodes) {
+      if (!wanted.has(qname)) {
         st.deleteNode.run(n.id);
+        index.nodes.delete(qname);
         stats.nodes.removed++;
-      } else ids.set(n.qname, n.id);
+      }
     }
+    const idOf = (qname: string | null) => (qname === null ? null : (index!.nodes.get(qname)?.id ?? null));
     for (const n of graph.nodes) {
-      const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
-      const old = live.get(n.qname);
+      const old = index.nodes.get(n.qname);
+      const key = nodeKey(n);
       if (!old) {
-        ids.set(n.qname, Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, parent).slice(2)).lastInsertRowid));
+        const id = Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, idOf(n.parent)).slice(2)).lastInsertRowid);
+        index.nodes.set(n.qname, { id, key });
         stats.nodes.added++;
-      } else if (liveKey(old) !== nodeKey(n)) {
-        st.updateNode.run(...nodeArgs(n, parent), old.id);
+      } else if (old.key !== key) {
+        st.updateNode.run(...nodeArgs(n, idOf(n.parent)), old.id);
+        old.key = key;
         stats.nodes.updated++;
       }
     }
+    const had = new Set(index.edges.keys());
     for (const e of graph.edges) {
-      if (haveEdges.has(edgeKey(e))) continue;
-      const src = ids.get(e.src);
-      const dst = ids.get(e.dst);
-      if (src === undefined || dst === undefined) continue;
-      st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data);
+      const k = edgeKey(e);
+      if (had.has(k)) continue;
+      const src = idOf(e.src);
+      const dst = idOf(e.dst);
+      if (src === null || dst === null) continue;
+      pushId(index.edges, k, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
       stats.edges.added++;
     }
+    const hadUnresolved = new Set(index.unresolved.keys());
     for (const u of graph.unresolved) {
-      if (haveUnresolved.has(unresolvedKey(u))) continue;
-      const src = ids.get(u.src);
-      if (src !== undefined) st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason);
+      const k = unresolvedKey(u);
+      if (hadUnresolved.has(k)) continue;
+      const src = idOf(u.src);
+      if (src !== null) pushId(index.unresolved, k, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
     }
     for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
     for (const p of files.remove) st.deleteFile.run(snapshot, p);
     extra();
   });
-  return stats;
+  return { stats, index: index! };
+}
+
+/** The live graph's LiveIndex, read back from the database (once after a restart; then kept in memory). */
+function readLiveIndex(store: Store, snapshot: number): LiveIndex {
+  const db = store.db;
+  const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
+  const liveNodes = db
+    .prepare(
+      `SELECT n.id, n.qname, n.kind, n.name, n.file, p.qname AS parent, n.start_line, n.start_col, n.end_line, n.end_col,
+       n.signature, n.exported, n.doc FROM nodes n LEFT JOIN nodes p ON p.id = n.parent WHERE n.snapshot = ?`,
+    )
+    .all(snapshot) as LiveNode[];
+  for (const n of liveNodes) index.nodes.set(n.qname, { id: n.id, key: liveKey(n) });
+  const liveEdges = db
+    .prepare(
+      `SELECT e.id, e.type, s.qname AS src, d.qname AS dst, e.line, e.strategy, e.confidence, e.data
+       FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst WHERE e.snapshot = ?`,
+    )
+    .all(snapshot) as Array<EdgeRow & { id: number }>;
+  for (const e of liveEdges) pushId(index.edges, edgeKey(e), e.id);
+  const liveUnresolved = db
+    .prepare(`SELECT u.id, s.qname AS src, u.file, u.line, u.callee, u.reason FROM unresolved_calls u JOIN nodes s ON s.id = u.src WHERE u.snapshot = ?`)
+    .all(snapshot) as Array<UnresolvedRow & { id: number }>;
+  for (const u of liveUnresolved) pushId(index.unresolved, unresolvedKey(u), u.id);
+  return index;
 }
 
 interface LiveNode {

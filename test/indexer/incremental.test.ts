@@ -3,11 +3,13 @@
  * series of edits, renames and deletes, the incrementally updated graph must equal a fresh full index of
  * the same tree, row for row (ids aside).
  */
-import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dump, edges, openEnv, type Env } from './helpers.js';
+import type { Indexer } from '../../packages/indexer/api.js';
+import { createIndexer } from '../../packages/indexer/index.js';
+import { dump, edges, openEnv, settings, silentLog, type Env } from './helpers.js';
 
 const CORPUS = fileURLToPath(new URL('../../node_modules/zod/src/v3/', import.meta.url));
 
@@ -22,9 +24,12 @@ afterAll(async () => {
   await env.close();
 });
 
-/** Re-indexes incrementally, then checks the result against a from-scratch index in a second store. */
-async function expectIncrementalEqualsScratch(): Promise<void> {
-  const report = await env.indexer.index(root, { mode: 'incremental' });
+/**
+ * Re-indexes incrementally (with the watcher's hint of changed paths when given: only those are re-statted
+ * against what the indexer remembers), then checks the result against a from-scratch index in a second store.
+ */
+async function expectIncrementalEqualsScratch(changedPaths?: string[], indexer: Indexer = env.indexer): Promise<void> {
+  const report = await indexer.index(root, { mode: 'incremental', ...(changedPaths ? { changedPaths } : {}) });
   expect(report.mode).toBe('incremental');
   const fresh = openEnv();
   try {
@@ -63,14 +68,14 @@ describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () 
     writeFileSync(join(root, 'added.ts'), "import { ZodError } from './ZodError.js';\nexport function make(): ZodError {\n  return new ZodError([]);\n}\n");
     const project = (env.store.db.prepare(`SELECT id FROM projects WHERE root = ?`).get(root) as { id: number }).id;
     expect(await env.indexer.changedSince(project)).toEqual(['ZodError.ts', 'added.ts', 'helpers/util.ts']);
-    await expectIncrementalEqualsScratch();
+    await expectIncrementalEqualsScratch(['helpers/util.ts', 'ZodError.ts', 'added.ts']);
     expect(edges(env.store, root, 'CALLS')).toContain('added.ts#make:3 -> ZodError.ts#ZodError (import)');
   });
 
   it('after deleting a file and renaming (moving) another', async () => {
     rmSync(join(root, 'added.ts'));
     renameSync(join(root, 'errors.ts'), join(root, 'errors-moved.ts'));
-    await expectIncrementalEqualsScratch();
+    await expectIncrementalEqualsScratch(['added.ts', 'errors.ts', 'errors-moved.ts']);
     expect(edges(env.store, root, 'CALLS').some((e) => e.includes('added.ts'))).toBe(false);
   });
 
@@ -78,5 +83,33 @@ describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () 
     renameSync(join(root, 'errors-moved.ts'), join(root, 'errors.ts'));
     edit('helpers/util.ts', (s) => s.replace(/\bassertNeverRenamed\b/g, 'assertNever'));
     await expectIncrementalEqualsScratch();
+  });
+
+  it('with hints naming a new directory, an ignored file, a non-source file and a vanished path', async () => {
+    mkdirSync(join(root, 'newdir'));
+    writeFileSync(join(root, 'newdir/extra.ts'), "import { ZodError } from '../ZodError.js';\nexport const boom = () => new ZodError([]);\n");
+    mkdirSync(join(root, 'node_modules/dep'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/dep/index.ts'), 'export function hidden() {}\n');
+    writeFileSync(join(root, 'notes.md'), '# not source\n');
+    edit('types.ts', (s) => s + '\nexport function appendedHelper(): void {}\n');
+    await expectIncrementalEqualsScratch(['newdir/extra.ts', 'node_modules/dep/index.ts', 'notes.md', 'gone.ts', 'types.ts']);
+    expect(edges(env.store, root, 'CALLS')).toContain('newdir/extra.ts#boom:2 -> ZodError.ts#ZodError (import)');
+    // Once the new directory is known, a hint inside it is enough.
+    edit('newdir/extra.ts', (s) => s.replace('boom', 'bang'));
+    await expectIncrementalEqualsScratch(['newdir/extra.ts']);
+    rmSync(join(root, 'newdir'), { recursive: true });
+    await expectIncrementalEqualsScratch(['newdir']);
+  });
+
+  it('after a restart (nothing in memory: the live graph is read back from the database)', async () => {
+    const restarted = createIndexer(env.store, settings(), silentLog);
+    try {
+      edit('types.ts', (s) => s.replace('export function appendedHelper(): void {}', 'export function appendedHelper2(): void {}'));
+      await expectIncrementalEqualsScratch(['types.ts'], restarted);
+      edit('types.ts', (s) => s.replace('export function appendedHelper2(): void {}', ''));
+      await expectIncrementalEqualsScratch(['types.ts'], restarted);
+    } finally {
+      await restarted.close();
+    }
   });
 });
