@@ -18,11 +18,19 @@ export type DefKind = 'Class' | 'Interface' | 'TypeAlias' | 'Enum' | 'Function' 
 export type RootRef =
   | { k: 'def'; d: number }
   | { k: 'import'; i: number }
-  | { k: 'local'; t?: TypeRef }
+  | { k: 'local'; t?: TypeRef; cb?: CallbackParam }
   | { k: 'this'; cls: number }
   | { k: 'super'; cls: number }
   | { k: 'global' }
   | { k: 'dynamic' };
+
+/**
+ * An untyped parameter of a function literal passed as an argument: `[call, arg, param]` = parameter
+ * `param` of the function given as argument `arg` of this file's call `calls[call]`. Its type is the one
+ * the callee declares for that parameter (`operate((source, subscriber) => …)` against
+ * `operate(init: (source: Observable<T>, subscriber: Subscriber<R>) => …)`). Positions skip `this`.
+ */
+export type CallbackParam = [call: number, arg: number, param: number];
 
 /** A named type (`Foo`, `ns.Foo`): the scope binding of its first name plus its whole dotted path. */
 export interface TypeRef {
@@ -42,6 +50,12 @@ export interface DefFact {
   doc: string | null;
   /** Class/interface fields with a declared (or `new X()`) type, for `this.field.m()`. */
   fields?: Record<string, TypeRef>;
+  /**
+   * Functions/methods: for a parameter declared with a function type, the named types of that function
+   * type's own parameters (`init: (a: A, b: B) => void` → `{ 0: [A, B] }`; null where untyped/unnamed).
+   * Positions skip `this` parameters.
+   */
+  cbParams?: Record<number, Array<TypeRef | null>>;
 }
 
 export interface ImportFact {

@@ -179,3 +179,30 @@ describe('syntax the grammar lacks', () => {
     ]);
   });
 });
+
+describe('parameters of function literals passed as arguments', () => {
+  it('take the parameter types the callee declares (functions and constructors), nothing else', async () => {
+    const root = await index('callbacks');
+    expect(edges(env.store, root, 'CALLS').sort(byLine)).toEqual([
+      'src/lib.ts#operate:10 -> src/lib.ts#Source (same-file)',
+      'src/lib.ts#operate:10 -> src/lib.ts#Subscriber (same-file)',
+      'src/main.ts#run:5 -> src/lib.ts#operate (import)',
+      'src/main.ts#run:6 -> src/lib.ts#Source.subscribe (callback-param)',
+      'src/main.ts#run:7 -> src/lib.ts#Subscriber.next (callback-param)',
+      'src/main.ts#run:9 -> src/lib.ts#operate (import)',
+      'src/main.ts#run:10 -> src/lib.ts#Source.subscribe (callback-param)',
+      'src/main.ts#run:12 -> src/lib.ts#Stream (import)',
+      'src/main.ts#run:12 -> src/lib.ts#Subscriber.next (callback-param)',
+      'src/main.ts#run:14 -> src/lib.ts#generic (import)',
+      'src/main.ts#run:16 -> src/lib.ts#Subscriber.next (type-annotation)',
+      'src/main.ts#run:16 -> src/lib.ts#operate (import)',
+      'src/main.ts#run:17 -> src/lib.ts#operate (import)',
+      'src/main.ts#run:19 -> src/main.ts#run.inner (same-file)',
+    ]);
+    expect(unresolved(env.store, root)).toEqual(expect.arrayContaining([
+      'src/main.ts#run:14 value.next (external)',
+      'src/main.ts#run:15 subscriber.next (dynamic)',
+      'src/main.ts#run.inner:18 (source as Source).subscribe (dynamic)',
+    ]));
+  });
+});

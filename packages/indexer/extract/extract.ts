@@ -7,12 +7,12 @@
  * function of the same name).
  */
 import type Parser from 'tree-sitter';
-import type { CallFact, DefFact, DefKind, ExportFact, FileFacts, HeritageFact, ImportFact, RootRef, TypeRef } from '../facts.js';
+import type { CallbackParam, CallFact, DefFact, DefKind, ExportFact, FileFacts, HeritageFact, ImportFact, RootRef, TypeRef } from '../facts.js';
 import { bindingNames, calleeChain, docLine, isFunctionValue, signatureOf, stringValue, textOf, typeChain, useSource } from './nodes.js';
 
 type SyntaxNode = Parser.SyntaxNode;
 
-type Binding = { d: number } | { i: number } | { local: true; type?: PendingType };
+type Binding = { d: number } | { i: number } | { local: true; type?: PendingType; cb?: CallbackParam };
 
 interface PendingType {
   scope: Scope;
@@ -74,6 +74,10 @@ class Extractor {
   private readonly frames: Frame[] = [];
   /** Start offset of a function/class value bound to a name → the def created for it by its declarator. */
   private readonly boundValue = new Map<number, number>();
+  /** Start offset of a function literal passed as a call argument → [index of the call, argument position]. */
+  private readonly callbackArgs = new Map<number, [number, number]>();
+  /** Declared function-typed parameters of named functions: the types of their own parameters. */
+  private readonly cbParamTypes: Array<{ def: number; param: number; types: Array<PendingType | undefined> }> = [];
   /** Start offset of an object literal bound to a name → the Variable def that owns its methods. */
   private readonly objectOwner = new Map<number, number>();
   /** Start offset of an exported declaration (or declarator) → whether it is the default export. */
@@ -247,29 +251,58 @@ class Extractor {
   private openFunction(node: SyntaxNode, def: number, thisCls: number | undefined): void {
     const scope = new Scope(this.scope());
     this.frames.push({ end: node.endIndex, def, callable: def >= 0, scope, thisCls });
-    this.bindParameters(node, scope, thisCls);
+    this.bindParameters(node, scope, thisCls, def, def < 0 ? this.callbackArgs.get(node.startIndex) : undefined);
   }
 
-  private bindParameters(fn: SyntaxNode, scope: Scope, thisCls: number | undefined): void {
+  /**
+   * `def`: the named function owning the parameters (-1: anonymous); `arg`: where an anonymous function is
+   * passed as a call argument, so its untyped parameters take the types the callee declares for them.
+   */
+  private bindParameters(fn: SyntaxNode, scope: Scope, thisCls: number | undefined, def = -1, arg?: [number, number]): void {
     const single = fn.childForFieldName('parameter');
     if (single) {
-      scope.values.set(textOf(single), { local: true });
+      scope.values.set(textOf(single), arg ? { local: true, cb: [arg[0], arg[1], 0] } : { local: true });
       return;
     }
     const params = fn.childForFieldName('parameters');
     if (!params) return;
+    let position = 0;
     for (let i = 0; i < params.namedChildCount; i++) {
       const p = params.namedChild(i)!;
+      if (p.type === 'comment') continue;
       const pattern = p.childForFieldName('pattern') ?? p;
+      if (pattern.type === 'this') continue; // `this: T` is not a positional parameter
+      const at = position++;
       const typeNode = p.childForFieldName('type');
       const type = typeNode ? this.pendingType(typeNode, 'type') : undefined;
-      for (const n of bindingNames(pattern)) scope.values.set(n, type ? { local: true, type } : { local: true });
+      const cb: CallbackParam | undefined = !typeNode && arg && pattern.type === 'identifier' ? [arg[0], arg[1], at] : undefined;
+      for (const n of bindingNames(pattern)) scope.values.set(n, type ? { local: true, type } : cb ? { local: true, cb } : { local: true });
+      if (def >= 0 && typeNode) this.functionTypedParam(def, at, typeNode);
       // `constructor(private readonly repo: Repo)` declares a field too.
       if (type && thisCls !== undefined && thisCls >= 0 && pattern.type === 'identifier' && pattern.startIndex > p.startIndex &&
         /\b(public|private|protected|readonly|override)\b/.test(this.src.slice(p.startIndex, pattern.startIndex))) {
         this.fieldTypes.push({ cls: thisCls, name: textOf(pattern), type });
       }
     }
+  }
+
+  /** `init: (a: A, b: B) => R` on a named function: remember A and B for function literals passed as `init`. */
+  private functionTypedParam(def: number, param: number, typeNode: SyntaxNode): void {
+    let t: SyntaxNode | null = typeNode.type === 'type_annotation' ? typeNode.namedChild(0) : typeNode;
+    while (t?.type === 'parenthesized_type') t = t.namedChild(0);
+    if (t?.type !== 'function_type') return;
+    const params = t.childForFieldName('parameters');
+    if (!params) return;
+    const types: Array<PendingType | undefined> = [];
+    for (let i = 0; i < params.namedChildCount; i++) {
+      const p = params.namedChild(i)!;
+      if (p.type === 'comment') continue;
+      const pattern = p.childForFieldName('pattern') ?? p;
+      if (pattern.type === 'this') continue;
+      const pt = p.childForFieldName('type');
+      types.push(pt && p.type !== 'rest_parameter' ? this.pendingType(pt, 'type') : undefined);
+    }
+    if (types.some((x) => x)) this.cbParamTypes.push({ def, param, types });
   }
 
   private pendingType(node: SyntaxNode, space: 'type' | 'value'): PendingType | undefined {
@@ -660,6 +693,17 @@ class Extractor {
       isNew,
       text: truncate(this.src.slice(callee.startIndex, Math.min(callee.endIndex, callee.startIndex + MAX_CALLEE_TEXT * 2)), MAX_CALLEE_TEXT),
     };
+    const args = node.childForFieldName('arguments');
+    if (args) {
+      let position = 0;
+      for (let i = 0; i < args.namedChildCount; i++) {
+        const a = args.namedChild(i)!;
+        if (a.type === 'comment') continue;
+        if (a.type === 'spread_element') break; // positions after a spread are unknown
+        if (isFunctionValue(a)) this.callbackArgs.set(a.startIndex, [this.calls.length, position]);
+        position++;
+      }
+    }
     this.calls.push({ fact, scope: this.scope(), thisCls: this.thisClass() });
   }
 
@@ -672,7 +716,7 @@ class Extractor {
       if ('d' in b) return { k: 'def', d: b.d };
       if ('i' in b) return { k: 'import', i: b.i };
       const t = b.type && this.resolveType(b.type);
-      return t ? { k: 'local', t } : { k: 'local' };
+      return t ? { k: 'local', t } : b.cb ? { k: 'local', cb: b.cb } : { k: 'local' };
     }
     return { k: 'global' };
   }
@@ -696,6 +740,9 @@ class Extractor {
     for (const { cls, name, type } of this.fieldTypes) {
       const def = this.defs[cls]!;
       (def.fields ??= {})[name] = this.resolveType(type);
+    }
+    for (const { def, param, types } of this.cbParamTypes) {
+      (this.defs[def]!.cbParams ??= {})[param] = types.map((t) => (t ? this.resolveType(t) : null));
     }
     const heritage: HeritageFact[] = this.heritage.map((h) => ({ def: h.def, kind: h.kind, type: this.resolveType(h.type) }));
     const exports: ExportFact[] = this.exports.map((e) => {
@@ -759,11 +806,12 @@ function mergeOverloads(facts: FileFacts, bodyless: Set<number>): FileFacts {
   const mapRef = (r: RootRef): RootRef => {
     if (r.k === 'def') return { k: 'def', d: map(r.d) };
     if ((r.k === 'this' || r.k === 'super') && r.cls >= 0) return { k: r.k, cls: map(r.cls) };
-    if (r.k === 'local' && r.t) return { k: 'local', t: mapType(r.t) };
+    if (r.k === 'local' && r.t) return { ...r, t: mapType(r.t) };
     return r;
   };
   const mapType = (t: TypeRef): TypeRef => ({ ref: mapRef(t.ref), chain: t.chain });
   for (const d of defs) if (d.fields) for (const k of Object.keys(d.fields)) d.fields[k] = mapType(d.fields[k]!);
+  for (const d of defs) if (d.cbParams) for (const k of Object.keys(d.cbParams)) d.cbParams[+k] = d.cbParams[+k]!.map((t) => t && mapType(t));
   return {
     ...facts,
     defs,

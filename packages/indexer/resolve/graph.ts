@@ -70,6 +70,7 @@ export const CONFIDENCE: Record<string, number> = {
   inherited: 0.9,
   super: 0.95,
   'type-annotation': 0.85,
+  'callback-param': 0.8,
   'unique-name': 0.4,
 };
 
@@ -103,6 +104,7 @@ class Resolver {
   private children: Array<Map<string, number>> = [];
   private bases: Array<Array<number | 'external'>> = [];
   private byName = new Map<string, number[]>();
+  private readonly callMemo = new Map<string, number | null>();
 
   constructor(private readonly input: ResolveInput) {
     const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -375,7 +377,14 @@ class Resolver {
       case 'global':
         return chain.length === 1 && !call.isNew ? this.uniqueName(chain[0]!) : { reason: 'external' };
       case 'local': {
-        if (!root.t || chain.length === 1) return { reason: 'dynamic' };
+        if (chain.length === 1) return { reason: 'dynamic' };
+        if (!root.t) {
+          const type = root.cb ? this.callbackParamType(f, root.cb) : null;
+          if (!type) return { reason: 'dynamic' };
+          if (type.t === 'external') return { reason: 'external' };
+          if (type.t !== 'def') return { reason: 'dynamic' };
+          return this.walkInstance(type.g, chain.slice(1), 'callback-param');
+        }
         const type = this.resolveType(f, root.t);
         if (type.t === 'external') return { reason: 'external' };
         if (type.t !== 'def') return { reason: 'dynamic' };
@@ -413,6 +422,38 @@ class Resolver {
         return { g: t.g, strategy: via };
       }
     }
+  }
+
+  /** Call `c` of file `f`, resolved once (callback parameters look up the call they are passed to). */
+  private callTarget(f: number, c: number): number | null {
+    const key = `${f}:${c}`;
+    const hit = this.callMemo.get(key);
+    if (hit !== undefined) return hit;
+    this.callMemo.set(key, null); // a cycle resolves to nothing
+    const call = this.files[f]!.facts.calls[c];
+    const r = call ? this.call(f, call) : null;
+    const g = r && 'g' in r ? r.g : null;
+    this.callMemo.set(key, g);
+    return g;
+  }
+
+  /**
+   * The declared type of an untyped parameter of a function literal passed as an argument: the callee (a
+   * function, method, or the constructor of a `new`-ed class) declares that argument with a function type
+   * whose parameter at that position has a named type.
+   */
+  private callbackParamType(f: number, [c, arg, param]: [number, number, number]): Target | null {
+    let g = this.callTarget(f, c);
+    if (g === null) return null;
+    if (this.defs[g]!.d.kind === 'Class') {
+      if (!this.files[f]!.facts.calls[c]!.isNew) return null;
+      const ctor = this.member(g, 'constructor');
+      if (!ctor || ctor === 'external') return null;
+      g = ctor.g;
+    }
+    const { f: df, d } = this.defs[g]!;
+    const t = d.cbParams?.[arg]?.[param];
+    return t ? this.resolveType(df, t) : null;
   }
 
   /** `x.a.b()` where x is an instance of class/interface `g`: members, then typed fields, up `extends`. */
