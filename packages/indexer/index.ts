@@ -19,7 +19,7 @@ import { discover, rediscover, type DiscoveredFile, type Discovery } from './dis
 import type { ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
-import type { Graph } from './resolve/graph.js';
+import { unpackGraph, type PackedGraph } from './transfer.js';
 import { applyDiff, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
@@ -214,10 +214,11 @@ class TreeSitterIndexer implements CodehiveIndexer {
     }
 
     progress('resolve', 0, 1);
-    const graph = await this.pool.run<Graph>({
+    const packed = await this.pool.run<PackedGraph>({
       kind: 'resolve',
       input: { root: project.root, projectName: project.name, files: rows.map((f) => ({ path: f.path, facts: f.facts })), configs: disc.configs },
     });
+    const graph = unpackGraph(packed);
     progress('resolve', 1, 1);
     checkAbort();
     report.nodes = graph.nodes.length;

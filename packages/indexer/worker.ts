@@ -12,6 +12,7 @@ import type { Lang, ParseTask } from './facts.js';
 import { buildErrorQuery, buildQuery } from './extract/queries.js';
 import { parseFile, type LanguageKit } from './extract/parse-file.js';
 import { resolveProject, type ResolveInput } from './resolve/graph.js';
+import { packGraph } from './transfer.js';
 
 export type WorkerTask = { kind: 'parse'; task: ParseTask } | { kind: 'resolve'; input: ResolveInput };
 
@@ -41,7 +42,7 @@ function run(msg: WorkerTask): unknown {
       }
     });
   }
-  return resolveProject(msg.input);
+  return packGraph(resolveProject(msg.input));
 }
 
 parentPort!.on('message', ({ id, msg }: { id: number; msg: WorkerTask }) => {
