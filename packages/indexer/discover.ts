@@ -3,7 +3,8 @@
  * follows a symlinked directory (so a link loop cannot trap it), and skips files over the size limit. The
  * same walk serves `changedSince`, so it must stay cheap.
  */
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { SkippedFile } from './api.js';
 import type { Lang } from './facts.js';
@@ -25,7 +26,12 @@ export interface Discovery {
 }
 
 const CONFIG = /^(tsconfig|jsconfig|package)\.json$/;
-const STAT_BATCH = 64;
+/**
+ * The walk uses synchronous readdir/stat in slices of at most this long, then yields to the event loop: on
+ * a daemon's busy main thread, hundreds of thread-pool round trips (async fs) cost a query 25–60 ms per
+ * freshness scan of effect's 360 files, where the same stats done inline take 2–4 ms.
+ */
+const SLICE_MS = 4;
 
 export function languageOf(path: string): Lang {
   if (path.endsWith('.tsx')) return 'tsx';
@@ -37,12 +43,17 @@ export async function discover(root: string, maxFileBytes: number, signal?: Abor
   const rules = new IgnoreRules(root);
   const out: Discovery = { files: [], configs: [], skipped: [] };
   const dirs = ['.'];
+  let slice = performance.now();
   while (dirs.length) {
     signal?.throwIfAborted();
+    if (performance.now() - slice > SLICE_MS) {
+      await yieldToLoop();
+      slice = performance.now();
+    }
     const dir = dirs.pop()!;
-    let entries;
+    let entries: Dirent[];
     try {
-      entries = await readdir(dir === '.' ? root : join(root, dir), { withFileTypes: true });
+      entries = readdirSync(dir === '.' ? root : join(root, dir), { withFileTypes: true });
     } catch (err) {
       if (dir !== '.') out.skipped.push({ path: dir, reason: `unreadable directory: ${(err as NodeJS.ErrnoException).code ?? err}` });
       else throw err;
@@ -56,7 +67,7 @@ export async function discover(root: string, maxFileBytes: number, signal?: Abor
       } else if (e.isSymbolicLink()) {
         if (isSourceFile(e.name) && !rules.ignoredEntry(rel, false)) files.push({ rel, link: true });
         else if (!rules.ignoredEntry(rel, true)) {
-          const report = await symlinkReport(root, rel);
+          const report = symlinkReport(root, rel);
           if (report) out.skipped.push(report);
         }
       } else if (e.isFile()) {
@@ -64,8 +75,12 @@ export async function discover(root: string, maxFileBytes: number, signal?: Abor
         if (isSourceFile(e.name) && !rules.ignoredEntry(rel, false)) files.push({ rel, link: false });
       }
     }
-    for (let i = 0; i < files.length; i += STAT_BATCH) {
-      await Promise.all(files.slice(i, i + STAT_BATCH).map((f) => statInto(root, f.rel, maxFileBytes, out)));
+    for (const f of files) {
+      statInto(root, f.rel, maxFileBytes, out);
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
     }
   }
   out.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -74,9 +89,9 @@ export async function discover(root: string, maxFileBytes: number, signal?: Abor
   return out;
 }
 
-async function statInto(root: string, rel: string, maxFileBytes: number, out: Discovery): Promise<void> {
+function statInto(root: string, rel: string, maxFileBytes: number, out: Discovery): void {
   try {
-    const st = await stat(join(root, rel)); // follows a symlinked file; a loop fails with ELOOP
+    const st = statSync(join(root, rel)); // follows a symlinked file; a loop fails with ELOOP
     if (!st.isFile()) {
       out.skipped.push({ path: rel, reason: 'not a regular file' });
     } else if (st.size > maxFileBytes) {
@@ -91,9 +106,9 @@ async function statInto(root: string, rel: string, maxFileBytes: number, out: Di
 }
 
 /** A symlink that is not a source file: a directory link is never followed; say so (and spot loops). */
-async function symlinkReport(root: string, rel: string): Promise<SkippedFile | null> {
+function symlinkReport(root: string, rel: string): SkippedFile | null {
   try {
-    const st = await stat(join(root, rel));
+    const st = statSync(join(root, rel));
     return st.isDirectory() ? { path: rel, reason: 'symlinked directory (not followed)' } : null;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -143,7 +158,7 @@ export async function rediscover(root: string, maxFileBytes: number, known: Know
     files.delete(rel);
     let st;
     try {
-      st = await lstat(join(root, rel));
+      st = lstatSync(join(root, rel));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed (or never there)
       return null;
@@ -157,7 +172,7 @@ export async function rediscover(root: string, maxFileBytes: number, known: Know
     rules ??= new IgnoreRules(root);
     if (rules.ignored(rel)) continue;
     const sink: Discovery = { files: [], configs: [], skipped: [] };
-    await statInto(root, rel, maxFileBytes, sink);
+    statInto(root, rel, maxFileBytes, sink);
     for (const f of sink.files) files.set(f.path, f);
     out.skipped.push(...sink.skipped);
   }
