@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fixture repositories are data for the indexer, not our tests (some contain *.test.ts files).
+    exclude: ['test/fixtures/**', '**/node_modules/**'],
     // Native addons (tree-sitter, better-sqlite3) can crash under the threads pool; forks is vitest's
     // default and must stay.
     pool: 'forks',
