@@ -13,14 +13,14 @@ import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
 import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
-import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
+import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
 import type { ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import { unpackGraph, type PackedGraph } from './transfer.js';
-import { applyDiff, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
+import { applyDiff, dropSnapshotPaced, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -71,7 +71,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   async sweepOrphans(): Promise<number[]> {
     const orphans = orphanSnapshots(this.store, this.active);
-    for (const id of orphans) await dropSnapshot(this.store, id);
+    for (const id of orphans) await dropSnapshotPaced(this.store, id);
     return orphans;
   }
 
@@ -119,7 +119,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       this.cache.delete(project.id);
       const cancelled = opts.signal?.aborted || (err instanceof CodehiveError && err.code === 'CANCELLED');
       if (building !== null) {
-        await dropSnapshot(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
+        await dropSnapshotPaced(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
       }
       const current = getProject(this.store, project.id);
       if (cancelled) {
@@ -248,7 +248,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
     this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
     this.store.checkpoint('index');
-    if (previous !== null && previous !== snapshot) await dropSnapshot(this.store, previous);
+    if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');
     return report;
   }

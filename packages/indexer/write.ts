@@ -291,3 +291,24 @@ function nodeKey(n: NodeRow): string {
 function liveKey(n: LiveNode): string {
   return [n.kind, n.name, n.file, n.parent, n.start_line, n.start_col, n.end_line, n.end_col, n.signature, n.exported, n.doc].join('\u0000');
 }
+
+/**
+ * Drops every row of a snapshot (an old graph after a publish, or an unfinished one after a cancel) in
+ * transactions sized to last about TX_BUDGET_MS each: deleting nodes fires the FTS delete trigger, so the
+ * store's fixed 5,000-row batches held the main thread for 100 ms and more.
+ */
+export async function dropSnapshotPaced(store: Store, snapshot: number): Promise<void> {
+  for (const table of ['edges', 'unresolved_calls', 'nodes', 'files'] as const) {
+    const del = store.db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ?)`);
+    let n = 256;
+    for (;;) {
+      const t0 = performance.now();
+      const { changes } = store.write(() => del.run(snapshot, n));
+      if (changes < n) break;
+      const ms = Math.max(0.25, performance.now() - t0);
+      n = Math.max(32, Math.min(20_000, Math.round((n * TX_BUDGET_MS) / ms)));
+      await yieldToLoop();
+    }
+  }
+  store.write(() => store.db.prepare(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
+}
