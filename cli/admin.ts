@@ -63,10 +63,21 @@ export async function exportCommand(project: string | undefined, format: string)
     for await (const c of res) text += c;
     throw errorFromBody(JSON.parse(text || '{}'), res.statusCode ?? 500);
   }
+  // The last line says whether the export is whole: `end`, or an `error` (the graph changed under it).
+  let tail = '';
   for await (const chunk of res) {
+    tail = (tail + (chunk as Buffer).toString('utf8')).slice(-64 * 1024);
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
   }
-  return 0;
+  let last: { type?: string; message?: string } = {};
+  try {
+    last = JSON.parse(tail.trimEnd().split('\n').pop() ?? '') as typeof last;
+  } catch {
+    /* cut mid-line */
+  }
+  if (last.type === 'end') return 0;
+  process.stderr.write(`codehive: ${last.type === 'error' ? last.message : 'the export ended early (the daemon stopped?); run it again'}\n`);
+  return 1;
 }
 
 interface OfflineStatus {
