@@ -206,3 +206,13 @@ describe('parameters of function literals passed as arguments', () => {
     ]));
   });
 });
+
+describe('declaration merging and classes held by consts', () => {
+  it('a type name shared by a namespace and an interface means the interface; super() of a const is not bound', async () => {
+    const root = await index('merged');
+    expect(edges(env.store, root, 'CALLS').sort(byLine)).toEqual([
+      'src/main.ts#use:5 -> src/types.ts#Differ.patch (type-annotation)',
+    ]);
+    expect(unresolved(env.store, root)).toEqual(expect.arrayContaining(['src/main.ts#MyError.constructor:10 super (dynamic)']));
+  });
+});

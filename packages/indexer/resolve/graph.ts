@@ -105,6 +105,8 @@ class Resolver {
   private bases: Array<Array<number | 'external'>> = [];
   private byName = new Map<string, number[]>();
   private readonly callMemo = new Map<string, number | null>();
+  /** Declaration merging: a namespace/variable → the class or interface of the same name and scope. */
+  private mergedType = new Map<number, number>();
 
   constructor(private readonly input: ResolveInput) {
     const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -192,11 +194,23 @@ class Resolver {
         this.byName.set(d.name, list);
       }
     });
+    const types = new Map<string, number>();
+    this.defs.forEach(({ f, d }, g) => {
+      if (d.kind === 'Class' || d.kind === 'Interface') {
+        const key = `${f}\u0000${d.parent}\u0000${d.name}`;
+        if (!types.has(key)) types.set(key, g);
+      }
+    });
+    this.defs.forEach(({ f, d }, g) => {
+      if (d.kind !== 'Namespace' && d.kind !== 'Variable') return;
+      const t = types.get(`${f}\u0000${d.parent}\u0000${d.name}`);
+      if (t !== undefined) this.mergedType.set(g, t);
+    });
     this.bases = this.defs.map(() => []);
     this.files.forEach((file, f) => {
       for (const h of file.facts.heritage) {
         if (h.kind !== 'extends') continue;
-        const t = this.resolveType(f, h.type);
+        const t = this.resolveType(f, h.type, this.defs[file.base + h.def]!.d.kind === 'Class');
         if (t.t === 'def') this.bases[file.base + h.def]!.push(t.g);
         else if (t.t === 'external') this.bases[file.base + h.def]!.push('external');
       }
@@ -206,7 +220,7 @@ class Resolver {
   private heritage(edges: EdgeRow[]): void {
     this.files.forEach((file, f) => {
       for (const h of file.facts.heritage) {
-        const t = this.resolveType(f, h.type);
+        const t = this.resolveType(f, h.type, h.kind === 'extends' && this.defs[file.base + h.def]!.d.kind === 'Class');
         if (t.t !== 'def') continue;
         const src = this.qnames[file.base + h.def]!;
         const targetKind = this.defs[t.g]!.d.kind;
@@ -333,8 +347,12 @@ class Resolver {
     return t;
   }
 
-  /** A named type (or heritage expression) → its definition. */
-  private resolveType(f: number, type: TypeRef): Target {
+  /**
+   * A named type (or heritage expression) → its definition. In type position a name shared by a namespace
+   * (or const) and an interface/class of the same scope (declaration merging) means the interface/class;
+   * a class's `extends` is a value (`asValue`).
+   */
+  private resolveType(f: number, type: TypeRef, asValue = false): Target {
     let t = this.ref(f, type.ref);
     if (type.ref.k === 'global') return { t: 'external' };
     for (const name of type.chain.slice(1)) {
@@ -343,6 +361,10 @@ class Resolver {
         const m = this.member(t.g, name);
         t = m && m !== 'external' ? { t: 'def', g: m.g, via: t.via } : m === 'external' ? { t: 'external' } : { t: 'missing' };
       } else break;
+    }
+    if (t.t === 'def' && !asValue) {
+      const merged = this.mergedType.get(t.g);
+      if (merged !== undefined) t = { ...t, g: merged };
     }
     return t;
   }
@@ -400,7 +422,10 @@ class Resolver {
         const base = bases[0];
         if (base === undefined) return { reason: 'not-found' };
         if (base === 'external') return { reason: 'external' };
-        if (chain.length === 1) return { g: base, strategy: 'super' }; // super(): the base class's constructor
+        if (chain.length === 1) {
+          // super(): the base class's constructor; a base that is a const holding a class is not a class node.
+          return this.defs[base]!.d.kind === 'Class' ? { g: base, strategy: 'super' } : { reason: 'dynamic' };
+        }
         return this.walkInstance(base, chain.slice(1), 'super');
       }
       default: {
