@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,7 +43,9 @@ describe('shim lifetime', () => {
       { cwd: FIXTURE, env: t.env, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     const shimPid = await new Promise<number>((r) => host.stdout!.once('data', (d) => r(Number(String(d).trim()))));
-    await new Promise((r) => setTimeout(r, 300));
+    // Kill the host only once the shim has started (and so has noted who its parent is).
+    const shimLog = join(t.cacheDir, 'shim.log');
+    await waitFor(() => existsSync(shimLog) && readFileSync(shimLog, 'utf8').includes(`[shim:${shimPid}] start`), 15_000, 'the shim to start');
     expect(pidAlive(shimPid)).toBe(true);
     process.kill(host.pid!, 'SIGKILL');
     await waitFor(() => !pidAlive(shimPid), 15_000, 'the orphaned shim to exit');
