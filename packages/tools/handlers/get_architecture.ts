@@ -113,7 +113,7 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
   ];
   const total = files.reduce((s, f) => s + f.lines, 0);
   return answer({
-    head: [`architecture of ${p.name}${scope ? ` (under ${scope}/)` : ''}: ${num(files.length)} files, ${num(total)} lines`],
+    head: [`architecture of ${p.name}${scope ? ` (under ${scope}/)` : ''}: ${plural(files.length, 'file')}, ${plural(total, 'line')}`],
     blocks,
     project: p,
     freshness: await ctx.freshness(p),
