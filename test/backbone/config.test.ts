@@ -1,20 +1,14 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { callTool, connectMcp, daemonPids, makeTestEnv, REPO, runCli, type McpSession, type TestEnv } from '../helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { callTool, connectMcp, daemonPids, REPO, runCli , scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 
 describe('daemon settings', () => {
-  const envs: TestEnv[] = [];
-  const sessions: McpSession[] = [];
-  afterEach(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
-    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
-  });
+  const scope = scopedProcesses();
 
   it('CODEHIVE_SQLITE_MMAP_SIZE=0 turns mmap off, and status says so', async () => {
-    const t = makeTestEnv({ CODEHIVE_SQLITE_MMAP_SIZE: '0' });
-    envs.push(t);
+    const t = scope.env({ CODEHIVE_SQLITE_MMAP_SIZE: '0' });
     expect((await runCli(t, ['projects'], FIXTURE)).code).toBe(0);
     const json = JSON.parse((await runCli(t, ['status', '--json'])).stdout);
     expect(json.sqlite.mmapSize).toBe(0);
@@ -23,30 +17,26 @@ describe('daemon settings', () => {
   });
 
   it('the default mmap_size is 64 MiB and a custom one is applied', async () => {
-    const t = makeTestEnv({ CODEHIVE_SQLITE_MMAP_SIZE: '1048576' });
-    envs.push(t);
+    const t = scope.env({ CODEHIVE_SQLITE_MMAP_SIZE: '1048576' });
     await runCli(t, ['projects'], FIXTURE);
     expect(JSON.parse((await runCli(t, ['status', '--json'])).stdout).sqlite.mmapSize).toBe(1048576);
   });
 
   it('an invalid CODEHIVE_SQLITE_MMAP_SIZE is a clear start-up error, not a silent default', async () => {
-    const t = makeTestEnv({ CODEHIVE_SQLITE_MMAP_SIZE: '64MB' });
-    envs.push(t);
+    const t = scope.env({ CODEHIVE_SQLITE_MMAP_SIZE: '64MB' });
     const r = await runCli(t, ['projects'], FIXTURE);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('CODEHIVE_SQLITE_MMAP_SIZE="64MB" is not a whole number of bytes');
     expect(daemonPids(t.cacheDir)).toEqual([]);
     // Through MCP the agent gets the same message as a tool error.
-    const s = await connectMcp(t, FIXTURE);
-    sessions.push(s);
+    const s = await scope.mcp(t, FIXTURE);
     const res = await callTool(s, 'list_projects');
     expect(res.isError).toBe(true);
     expect(res.text).toContain('CODEHIVE_SQLITE_MMAP_SIZE');
   });
 
   it('status when no daemon runs exits 3 and lists the cache dir without starting one', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
+    const t = scope.env();
     const r = await runCli(t, ['status']);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('not running');

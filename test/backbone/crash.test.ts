@@ -1,25 +1,18 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { callTool, connectMcp, daemonPids, makeTestEnv, REPO, runCli, waitFor, type McpSession, type TestEnv } from '../helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 
 describe('crashes and lifetimes', () => {
-  const envs: TestEnv[] = [];
-  const sessions: McpSession[] = [];
-  afterEach(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
-    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
-  });
+  const scope = scopedProcesses();
 
   it('a daemon killed with -9 mid-traffic is invisible: every read call succeeds, nothing is lost', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const a = await connectMcp(t, FIXTURE, 'a');
-    const b = await connectMcp(t, FIXTURE, 'b');
-    sessions.push(a, b);
+    const t = scope.env();
+    const a = await scope.mcp(t, FIXTURE, 'a');
+    const b = await scope.mcp(t, FIXTURE, 'b');
     expect((await callTool(a, 'index_repository', { path: FIXTURE })).isError).toBe(false);
     const before = daemonPids(t.cacheDir);
     expect(before).toHaveLength(1);
@@ -56,11 +49,9 @@ describe('crashes and lifetimes', () => {
   });
 
   it('a shim killed with SIGKILL disappears from status', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const keep = await connectMcp(t, FIXTURE, 'keeper');
+    const t = scope.env();
+    const keep = await scope.mcp(t, FIXTURE, 'keeper');
     const doomed = await connectMcp(t, FIXTURE, 'doomed');
-    sessions.push(keep);
     await callTool(keep, 'list_projects');
     await callTool(doomed, 'list_projects');
     const clients = async () =>
@@ -72,8 +63,7 @@ describe('crashes and lifetimes', () => {
   });
 
   it('exits after the idle timeout once the last session leaves, removing its socket and registration', async () => {
-    const t = makeTestEnv({ CODEHIVE_IDLE_TIMEOUT: '1' });
-    envs.push(t);
+    const t = scope.env({ CODEHIVE_IDLE_TIMEOUT: '1' });
     const s = await connectMcp(t, FIXTURE);
     await callTool(s, 'list_projects');
     const reg = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8'));
@@ -88,10 +78,8 @@ describe('crashes and lifetimes', () => {
   });
 
   it('`codehive stop` stops the daemon cleanly and the next call starts a new one', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const s = await connectMcp(t, FIXTURE);
-    sessions.push(s);
+    const t = scope.env();
+    const s = await scope.mcp(t, FIXTURE);
     await callTool(s, 'list_projects');
     const [first] = daemonPids(t.cacheDir);
     const stop = await runCli(t, ['stop']);

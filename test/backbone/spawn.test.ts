@@ -1,25 +1,18 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pidAlive } from '../../packages/config/registration.js';
-import { callTool, connectMcp, daemonPids, makeTestEnv, REPO, runCli, waitFor, type McpSession, type TestEnv } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 
 describe('spawning the daemon', () => {
-  const envs: TestEnv[] = [];
-  const sessions: McpSession[] = [];
-  afterEach(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
-    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
-  });
+  const scope = scopedProcesses();
 
   it('16 shims started at the same instant share exactly one daemon and all get answers', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const started = await Promise.all(Array.from({ length: 16 }, (_, i) => connectMcp(t, FIXTURE, `window-${i}`)));
-    sessions.push(...started);
+    const t = scope.env();
+    const started = await Promise.all(Array.from({ length: 16 }, (_, i) => scope.mcp(t, FIXTURE, `window-${i}`)));
     const answers = await Promise.all(started.map((s) => callTool(s, 'list_projects')));
     for (const a of answers) expect(a.isError).toBe(false);
     expect(daemonPids(t.cacheDir)).toHaveLength(1);
@@ -29,10 +22,8 @@ describe('spawning the daemon', () => {
   });
 
   it('creates the cache dir 0700, the socket dir 0700 and the socket 0600, and writes a registration', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const s = await connectMcp(t, FIXTURE);
-    sessions.push(s);
+    const t = scope.env();
+    const s = await scope.mcp(t, FIXTURE);
     expect((await callTool(s, 'list_projects')).isError).toBe(false);
     const reg = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8'));
     expect(reg.pid).toBe(daemonPids(t.cacheDir)[0]);
@@ -55,12 +46,10 @@ describe('spawning the daemon', () => {
   });
 
   it('two cache dirs get two independent daemons', async () => {
-    const a = makeTestEnv();
-    const b = makeTestEnv();
-    envs.push(a, b);
-    const sa = await connectMcp(a, FIXTURE);
-    const sb = await connectMcp(b, FIXTURE);
-    sessions.push(sa, sb);
+    const a = scope.env();
+    const b = scope.env();
+    const sa = await scope.mcp(a, FIXTURE);
+    const sb = await scope.mcp(b, FIXTURE);
     expect((await callTool(sa, 'index_repository', { path: FIXTURE })).isError).toBe(false);
     const listB = await callTool(sb, 'list_projects');
     expect(listB.isError).toBe(false);
@@ -74,8 +63,7 @@ describe('spawning the daemon', () => {
   });
 
   it('recovers from a stale socket file and a registration naming a dead pid', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
+    const t = scope.env();
     // Leave behind what a crashed daemon leaves: a bound-then-abandoned socket file and its registration.
     const first = await connectMcp(t, FIXTURE);
     const firstAnswer = await callTool(first, 'list_projects');
@@ -91,8 +79,7 @@ describe('spawning the daemon', () => {
     const refused = await new Promise<string>((r) => net.connect(reg.socketPath).on('error', (e: NodeJS.ErrnoException) => r(e.code ?? '')).on('connect', () => r('connected')));
     expect(refused).toBe('ECONNREFUSED');
 
-    const next = await connectMcp(t, FIXTURE);
-    sessions.push(next);
+    const next = await scope.mcp(t, FIXTURE);
     expect((await callTool(next, 'list_projects')).isError).toBe(false);
     const pids = daemonPids(t.cacheDir);
     expect(pids).toHaveLength(1);
@@ -100,8 +87,7 @@ describe('spawning the daemon', () => {
   });
 
   it('refuses a socket dir that other users can enter or that is not a directory', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
+    const t = scope.env();
     const sockDir = t.env.CODEHIVE_SOCKET_DIR!;
     mkdirSync(dirname(sockDir), { recursive: true });
     writeFileSync(sockDir, 'not a dir');
@@ -111,8 +97,7 @@ describe('spawning the daemon', () => {
   });
 
   it('names the path and the fix when the socket path is too long for sun_path', async () => {
-    const t = makeTestEnv({ CODEHIVE_SOCKET_DIR: '/tmp/' + 'x'.repeat(120) });
-    envs.push(t);
+    const t = scope.env({ CODEHIVE_SOCKET_DIR: '/tmp/' + 'x'.repeat(120) });
     const r = await runCli(t, ['projects'], FIXTURE);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('x'.repeat(120));

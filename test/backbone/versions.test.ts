@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { judgeDaemon } from '../../packages/client/daemon.js';
 import { PROTOCOL_VERSION, compareBuilds, type HealthReply } from '../../packages/protocol/index.js';
-import { callTool, connectMcp, daemonPids, makeTestEnv, REPO, runCli, waitFor, type McpSession, type TestEnv } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 const OLD = { version: '0.0.1', buildId: 'old-build', builtAt: 1000 };
@@ -14,12 +14,7 @@ const health = (b: typeof OLD, protocol = PROTOCOL_VERSION): HealthReply => ({
 });
 
 describe('version hand-over', () => {
-  const envs: TestEnv[] = [];
-  const sessions: McpSession[] = [];
-  afterEach(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
-    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
-  });
+  const scope = scopedProcesses();
 
   it('orders builds totally, so two builds never both decide to replace the other', () => {
     expect(compareBuilds(NEW, OLD)).toBeGreaterThan(0);
@@ -33,8 +28,7 @@ describe('version hand-over', () => {
   });
 
   it('a newer shim drains and replaces an older daemon; an older shim then uses the newer daemon', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
+    const t = scope.env();
     const oldEnv = { CODEHIVE_BUILD_OVERRIDE: JSON.stringify(OLD) };
     const newEnv = { CODEHIVE_BUILD_OVERRIDE: JSON.stringify(NEW) };
     expect((await runCli(t, ['projects'], FIXTURE, oldEnv)).code).toBe(0);
@@ -55,10 +49,8 @@ describe('version hand-over', () => {
   });
 
   it('an old shim session survives the hand-over: its next call reaches the new daemon', async () => {
-    const t = makeTestEnv();
-    envs.push(t);
-    const old = await connectMcp({ ...t, env: { ...t.env, CODEHIVE_BUILD_OVERRIDE: JSON.stringify(OLD) } }, FIXTURE, 'old-window');
-    sessions.push(old);
+    const t = scope.env();
+    const old = await scope.mcp({ ...t, env: { ...t.env, CODEHIVE_BUILD_OVERRIDE: JSON.stringify(OLD) } }, FIXTURE, 'old-window');
     expect((await callTool(old, 'list_projects')).isError).toBe(false);
     expect((await runCli(t, ['projects'], FIXTURE, { CODEHIVE_BUILD_OVERRIDE: JSON.stringify(NEW) })).code).toBe(0);
     const r = await callTool(old, 'list_projects');

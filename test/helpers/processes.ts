@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, realpathSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { pidAlive } from '../../packages/config/registration.js';
@@ -145,4 +146,29 @@ export function spawnDaemonDirect(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}):
     stdio: 'ignore',
     detached: true,
   });
+}
+
+/**
+ * Cache dirs and MCP sessions scoped to one test: everything made through it is closed and its daemons
+ * killed after each test. Call inside a describe block.
+ */
+export function scopedProcesses() {
+  const envs: TestEnv[] = [];
+  const sessions: McpSession[] = [];
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
+    await Promise.all(envs.splice(0).map((t) => t.cleanup()));
+  });
+  return {
+    env(extra: NodeJS.ProcessEnv = {}): TestEnv {
+      const t = makeTestEnv(extra);
+      envs.push(t);
+      return t;
+    },
+    async mcp(t: TestEnv, cwd?: string, name?: string): Promise<McpSession> {
+      const s = await connectMcp(t, cwd, name);
+      sessions.push(s);
+      return s;
+    },
+  };
 }
