@@ -2,6 +2,10 @@
  * Index jobs. At most one runs per project; requests that arrive while one runs are coalesced into a single
  * follow-up job (it must run after, since the running job may have scanned before the caller's edit).
  * Jobs for different projects run side by side and share the indexer's worker pool.
+ *
+ * A job is shared by everyone who asked for it. A caller may withdraw (its MCP call was cancelled); the job
+ * is cancelled only when nobody is left who wants it — the watcher and catch-up ask without a signal, so
+ * their jobs always finish.
  */
 import type { IndexMode, IndexProgress, IndexReport, Indexer } from '../packages/indexer/api.js';
 import type { Logger } from '../packages/log/index.js';
@@ -14,18 +18,17 @@ export interface JobInfo {
   progress: IndexProgress | null;
 }
 
-interface Job {
-  info: JobInfo;
-  controller: AbortController;
-  listeners: Set<(p: IndexProgress) => void>;
-  promise: Promise<IndexReport>;
-}
-
-interface Pending {
+/** One job, queued or running, and who still wants it. */
+interface Request {
+  root: string;
   mode: IndexMode;
   /** undefined = scan everything */
   paths: Set<string> | undefined;
   listeners: Set<(p: IndexProgress) => void>;
+  /** Parties still waiting; a party without a signal never leaves. */
+  interest: number;
+  controller: AbortController;
+  info: JobInfo | null;
   promise: Promise<IndexReport>;
   resolve: (r: IndexReport) => void;
   reject: (e: unknown) => void;
@@ -34,11 +37,13 @@ interface Pending {
 export interface RunOptions {
   onProgress?: (p: IndexProgress) => void;
   changedPaths?: string[];
+  /** The caller's cancellation: it stops waiting, and the job stops if nobody else wants it. */
+  signal?: AbortSignal;
 }
 
 export class JobManager {
-  private readonly running = new Map<string, Job>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly running = new Map<string, Request>();
+  private readonly pending = new Map<string, Request>();
   private readonly idleListeners = new Set<() => void>();
   private readonly doneListeners = new Set<(root: string, report: IndexReport | null) => void>();
 
@@ -49,51 +54,86 @@ export class JobManager {
 
   /** Runs an index of `root` (a realpath), or joins the follow-up of the one already running. */
   run(root: string, mode: IndexMode, opts: RunOptions = {}): Promise<IndexReport> {
-    if (!this.running.has(root)) return this.start(root, mode, opts.changedPaths, opts.onProgress ? [opts.onProgress] : []);
-    let next = this.pending.get(root);
-    if (!next) {
-      let resolve!: (r: IndexReport) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<IndexReport>((res, rej) => ((resolve = res), (reject = rej)));
-      next = { mode, paths: opts.changedPaths ? new Set() : undefined, listeners: new Set(), promise, resolve, reject };
-      this.pending.set(root, next);
+    if (opts.signal?.aborted) return Promise.reject(cancelled(root));
+    let req: Request;
+    if (!this.running.has(root)) {
+      req = this.request(root, mode, opts.changedPaths);
+      this.start(req);
+    } else {
+      req = this.pending.get(root) ?? this.request(root, mode, opts.changedPaths ? [] : undefined);
+      this.pending.set(root, req);
+      if (mode === 'full') req.mode = 'full';
+      if (!opts.changedPaths) req.paths = undefined;
+      else if (req.paths) for (const p of opts.changedPaths) req.paths.add(p);
     }
-    if (mode === 'full') next.mode = 'full';
-    if (!opts.changedPaths) next.paths = undefined;
-    else if (next.paths) for (const p of opts.changedPaths) next.paths.add(p);
-    if (opts.onProgress) next.listeners.add(opts.onProgress);
-    return next.promise;
+    return this.join(req, opts);
   }
 
-  private start(root: string, mode: IndexMode, changedPaths: string[] | undefined, listeners: Array<(p: IndexProgress) => void>): Promise<IndexReport> {
-    const controller = new AbortController();
+  private request(root: string, mode: IndexMode, paths: string[] | undefined): Request {
+    let resolve!: (r: IndexReport) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<IndexReport>((res, rej) => ((resolve = res), (reject = rej)));
+    // Nobody may be listening when a withdrawn job fails; that is not an unhandled rejection.
+    promise.catch(() => undefined);
+    return { root, mode, paths: paths && new Set(paths), listeners: new Set(), interest: 0, controller: new AbortController(), info: null, promise, resolve, reject };
+  }
+
+  /** Adds a party to a request; with a signal, the party can withdraw. */
+  private join(req: Request, opts: RunOptions): Promise<IndexReport> {
+    req.interest++;
+    if (opts.onProgress) req.listeners.add(opts.onProgress);
+    const signal = opts.signal;
+    if (!signal) return req.promise;
+    return new Promise<IndexReport>((resolve, reject) => {
+      const withdraw = () => {
+        if (opts.onProgress) req.listeners.delete(opts.onProgress);
+        reject(cancelled(req.root));
+        if (--req.interest > 0) return;
+        if (this.pending.get(req.root) === req) {
+          this.pending.delete(req.root);
+          req.reject(cancelled(req.root));
+        } else if (this.running.get(req.root) === req) {
+          this.log.info('job cancelled', { root: req.root, why: 'every caller withdrew' });
+          req.controller.abort();
+        }
+      };
+      signal.addEventListener('abort', withdraw, { once: true });
+      req.promise.then(
+        (r) => (signal.removeEventListener('abort', withdraw), resolve(r)),
+        (e) => (signal.removeEventListener('abort', withdraw), reject(e)),
+      );
+    });
+  }
+
+  private start(req: Request): void {
+    const { root, mode } = req;
     const info: JobInfo = { root, mode, startedAt: Date.now(), progress: null };
-    const job: Job = { info, controller, listeners: new Set(listeners), promise: Promise.resolve(null as never) };
+    req.info = info;
+    this.running.set(root, req);
+    const changedPaths = req.paths ? [...req.paths] : undefined;
     this.log.info('job start', { root, mode, changed: changedPaths?.length });
-    job.promise = this.indexer
+    this.indexer
       .index(root, {
         mode,
-        signal: controller.signal,
+        signal: req.controller.signal,
         changedPaths,
         onProgress: (p) => {
           info.progress = p;
-          for (const l of job.listeners) l(p);
+          for (const l of req.listeners) l(p);
         },
       })
       .then(
         (report) => {
           this.log.info('job done', { root, mode, ms: report.durationMs, files: report.files.total, parsed: report.files.parsed });
           this.finish(root, report);
-          return report;
+          req.resolve(report);
         },
         (err: unknown) => {
           this.log.warn('job failed', { root, mode, err: (err as Error).message });
           this.finish(root, null);
-          throw err;
+          req.reject(err);
         },
       );
-    this.running.set(root, job);
-    return job.promise;
   }
 
   private finish(root: string, report: IndexReport | null): void {
@@ -102,25 +142,25 @@ export class JobManager {
     const next = this.pending.get(root);
     if (next) {
       this.pending.delete(root);
-      this.start(root, next.mode, next.paths ? [...next.paths] : undefined, [...next.listeners]).then(next.resolve, next.reject);
+      this.start(next);
       return;
     }
     if (this.running.size === 0) for (const l of this.idleListeners) l();
   }
 
-  /** The job running for `root`, if any (read-your-writes waits on it). */
+  /** The job running or queued for `root`, if any (read-your-writes waits on it). */
   current(root: string): Promise<IndexReport> | undefined {
     return this.pending.get(root)?.promise ?? this.running.get(root)?.promise;
   }
 
   /** The job running for `root`, if any. */
   info(root: string): JobInfo | null {
-    const j = this.running.get(root);
-    return j ? { ...j.info } : null;
+    const info = this.running.get(root)?.info;
+    return info ? { ...info } : null;
   }
 
   list(): JobInfo[] {
-    return [...this.running.values()].map((j) => ({ ...j.info }));
+    return [...this.running.values()].flatMap((r) => (r.info ? [{ ...r.info }] : []));
   }
 
   get busy(): boolean {
@@ -141,8 +181,7 @@ export class JobManager {
     const next = this.pending.get(root);
     if (next) {
       this.pending.delete(root);
-      next.reject(new CodehiveError('CANCELLED', `the queued index of ${root} was cancelled`));
-      next.promise.catch(() => undefined);
+      next.reject(cancelled(root));
     }
     const job = this.running.get(root);
     if (!job) return;
@@ -153,4 +192,8 @@ export class JobManager {
   async cancelAll(): Promise<void> {
     await Promise.all([...new Set([...this.running.keys(), ...this.pending.keys()])].map((r) => this.cancel(r)));
   }
+}
+
+function cancelled(root: string): CodehiveError {
+  return new CodehiveError('CANCELLED', `the index of ${root} was cancelled`);
 }

@@ -141,7 +141,8 @@ export function buildToolContext(deps: ContextDeps, scope: CallScope): ToolConte
     project: async (arg) => projects.makeFresh(projects.find(arg, cwd, roots)),
     findProject: (arg) => projects.find(arg, cwd, roots),
     job: (project) => jobs.info(project.root),
-    index: (root, mode, onProgress) => jobs.run(projects.canonicalRoot(root, cwd), mode, { onProgress }),
+    // The caller's cancellation withdraws it from the job; the job stops if nobody else wants it.
+    index: (root, mode, onProgress) => jobs.run(projects.canonicalRoot(root, cwd), mode, { onProgress, signal: scope.signal }),
     deleteProject: async (project) => {
       await deps.forget(project);
       await jobs.cancel(project.root);
