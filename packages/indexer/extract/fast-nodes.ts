@@ -1,0 +1,104 @@
+/**
+ * Faster `type`, `startIndex` and `startPosition` on tree-sitter 0.21 syntax nodes, for the parse workers.
+ *
+ * In 0.21 every node property is a native call (marshal the node into a transfer buffer, call, unmarshal):
+ * on effect, `type`, `startIndex` and `startPosition` cost ~200 ms of the ~2.5 s CPU a parse worker spends.
+ * But the JS node object already holds what they return:
+ * - a node's class is chosen by its (alias-aware) grammar symbol, one subclass per named symbol, so the
+ *   type name of any node whose class is not the base `SyntaxNode` is fixed per class (asked natively once);
+ * - fields 2–4 of a node object are the TSNode context: start byte, start row, start column in bytes of the
+ *   UTF-16 text the binding parses (the native getters halve them into string offsets and columns).
+ *
+ * `installFastNodes` checks both claims on a sample tree of each language against the native getters and
+ * installs nothing if any node disagrees (a different binding version), so extraction results cannot change.
+ * Trees are never edited in the workers (an edit would move positions without updating node objects).
+ */
+import Parser from 'tree-sitter';
+
+type Node = Parser.SyntaxNode & Record<number, number>;
+
+const SAMPLE = `/** doc */
+export abstract class A<in out T extends B = C> extends D.E<T> implements F {
+  private readonly x: Map<string, number> = new Map();
+  constructor(private y: G) { super(); this.m(1, 'é', \`t\${z}\`); }
+  static async *gen(this: A<T>, ...rest: any[]): AsyncGenerator<number> { yield* other(rest); }
+  get v(): number { return this.x.size ?? 0 }
+}
+import def, { a as b, type c } from './m.js';
+export * as ns from "./ns";
+namespace Q { export const r = (p: number) => p + 1; }
+interface I { m(): void; [k: string]: unknown }
+type U = { [K in keyof I]-?: I[K] } | (() => void);
+enum En { A = 1, B }
+label: for (const [k, v] of Object.entries({ a: 1 })) { if (k) break label; else continue; }
+const re = /a[/]b/g, obj = { m() { return <const>[1] }, ['x' + 1]: 2 };
+function f(this: void, { a, b: [c] }: { a: 1; b: [2] } = {} as never) { try { f() } catch { } }
+let broken = (;
+`;
+
+let installed: boolean | null = null;
+
+export function installFastNodes(languages: unknown[]): boolean {
+  if (installed !== null) return installed;
+  installed = false;
+  const Base = (Parser as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
+  const proto = Base.prototype;
+  const typeDesc = Object.getOwnPropertyDescriptor(proto, 'type');
+  const startIndexDesc = Object.getOwnPropertyDescriptor(proto, 'startIndex');
+  const startPositionDesc = Object.getOwnPropertyDescriptor(proto, 'startPosition');
+  if (!typeDesc?.get || !startIndexDesc?.get || !startPositionDesc?.get) return false;
+  const nativeType = typeDesc.get;
+  const typeByClass = new Map<unknown, string>();
+  const fastType = function (this: Node): string {
+    const cls = this.constructor;
+    if (cls === Base) return nativeType.call(this) as string;
+    let t = typeByClass.get(cls);
+    if (t === undefined) {
+      t = nativeType.call(this) as string;
+      typeByClass.set(cls, t);
+    }
+    return t;
+  };
+  const fastStartIndex = function (this: Node): number {
+    return this[2]! >>> 1;
+  };
+  const fastStartPosition = function (this: Node): Parser.Point {
+    return { row: this[3]!, column: this[4]! >>> 1 };
+  };
+
+  // Verify on every node of a sample tree per language (through a cursor: no node property shortcuts).
+  const classType = new Map<unknown, string>();
+  for (const language of languages) {
+    const parser = new Parser();
+    parser.setLanguage(language);
+    const tree = parser.parse(SAMPLE);
+    const cursor = tree.walk();
+    for (;;) {
+      const node = cursor.currentNode as Node;
+      const type = nativeType.call(node) as string;
+      const start = startIndexDesc.get.call(node) as number;
+      const pos = startPositionDesc.get.call(node) as Parser.Point;
+      if (node[2]! >>> 1 !== start || node[3] !== pos.row || node[4]! >>> 1 !== pos.column) return false;
+      if (node.constructor !== Base) {
+        const seen = classType.get(node.constructor);
+        if (seen !== undefined && seen !== type) return false;
+        classType.set(node.constructor, type);
+      }
+      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+      let done = false;
+      for (;;) {
+        if (!cursor.gotoParent()) {
+          done = true;
+          break;
+        }
+        if (cursor.gotoNextSibling()) break;
+      }
+      if (done) break;
+    }
+  }
+  Object.defineProperty(proto, 'type', { ...typeDesc, get: fastType });
+  Object.defineProperty(proto, 'startIndex', { ...startIndexDesc, get: fastStartIndex });
+  Object.defineProperty(proto, 'startPosition', { ...startPositionDesc, get: fastStartPosition });
+  installed = true;
+  return true;
+}
