@@ -24,6 +24,8 @@ export interface ChangeFeed {
    */
   flush(projectId: number): Promise<void>;
   watched(projectId: number): boolean;
+  /** Resolves once the project is watched and caught up with changes made while the daemon was down. */
+  open(project: ProjectRow): Promise<void>;
   state(projectId: number): string;
 }
 
@@ -100,13 +102,10 @@ export class ProjectResolver {
    * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale.
    */
   async makeFresh(project: ProjectRow): Promise<ProjectRow> {
-    const work = this.feed.watched(project.id) ? this.feed.flush(project.id) : this.jobs.current(project.root);
-    if (work) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((r) => (timer = setTimeout(r, FRESH_WAIT_MS)));
-      await Promise.race([work.then(() => undefined, () => undefined), timeout]);
-      clearTimeout(timer);
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, FRESH_WAIT_MS)));
+    await Promise.race([this.catchUp(project).catch(() => undefined), timeout]);
+    clearTimeout(timer);
     const row = projectByRoot(this.store, project.root) ?? project;
     if (row.snapshot === null) {
       const why = row.state === 'failed' ? `its last index failed: ${row.error}` : 'its first index has not finished yet';
@@ -120,6 +119,12 @@ export class ProjectResolver {
    * unwatched ones (CODEHIVE_WATCH=0, polling, stopped) compare sizes and mtimes on disk (a stat per file,
    * shared by concurrent queries).
    */
+  private async catchUp(project: ProjectRow): Promise<void> {
+    // The first query after a (re)start waits for the catch-up scan: edits made while the daemon was down.
+    if (project.snapshot !== null) await this.feed.open(project);
+    await (this.feed.watched(project.id) ? this.feed.flush(project.id) : this.jobs.current(project.root));
+  }
+
   async freshness(project: ProjectRow): Promise<Freshness> {
     const watch = this.feed.state(project.id);
     const pendingChanges = this.feed.watched(project.id) && watch === 'watching' ? this.feed.pending(project.id) : await this.changedOnDisk(project);

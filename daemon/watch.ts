@@ -33,19 +33,30 @@ export class ProjectWatchers implements ChangeFeed {
     });
   }
 
+  /** Projects opened since the daemon started: watched, and caught up with what changed while it was down. */
+  private readonly opened = new Map<number, Promise<void>>();
+
   /**
    * Watches a project (once) and catches up with what changed while nobody watched. `afterIndex`: the caller
    * has just indexed it, so a catch-up is only needed for the gap between that scan and the subscription.
    */
-  async open(project: Pick<ProjectRow, 'id' | 'root'>, opts: { afterIndex?: boolean } = {}): Promise<void> {
-    const before = this.manager.state(project.id).state;
-    if (before === 'watching' || before === 'polling') return;
-    const after = (await this.manager.watch(project.id, project.root)).state;
-    if (opts.afterIndex && after !== 'watching' && after !== 'polling') return;
+  open(project: Pick<ProjectRow, 'id' | 'root'>, opts: { afterIndex?: boolean } = {}): Promise<void> {
+    let done = this.opened.get(project.id);
+    if (!done) {
+      done = this.doOpen(project, opts.afterIndex ?? false);
+      this.opened.set(project.id, done);
+    }
+    return done;
+  }
+
+  private async doOpen(project: Pick<ProjectRow, 'id' | 'root'>, afterIndex: boolean): Promise<void> {
+    const state = (await this.manager.watch(project.id, project.root)).state;
+    if (afterIndex && state !== 'watching' && state !== 'polling') return;
     await this.jobs.run(project.root, 'incremental').catch((err) => this.log.warn('catch-up failed', { root: project.root, err: (err as Error).message }));
   }
 
   unwatch(projectId: number): Promise<void> {
+    this.opened.delete(projectId);
     return this.manager.unwatch(projectId);
   }
 
