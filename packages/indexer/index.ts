@@ -20,7 +20,7 @@ import type { ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import { unpackGraph, type PackedGraph } from './transfer.js';
-import { applyDiff, dropSnapshotPaced, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
+import { applyDiff, dropSnapshotPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -213,11 +213,26 @@ class TreeSitterIndexer implements CodehiveIndexer {
       return report;
     }
 
+    // A new snapshot gets its file rows while the worker resolves (they do not depend on resolution).
+    const inPlace = !full && contentChanged <= IN_PLACE_MAX_FILES;
+    let fresh: { snapshot: number; files: Promise<void> } | null = null;
+    if (!inPlace) {
+      const snapshot = createSnapshot(this.store, project.id);
+      building(snapshot);
+      fresh = { snapshot, files: writeFiles(this.store, snapshot, rows, signal) };
+      fresh.files.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    }
     progress('resolve', 0, 1);
-    const packed = await this.pool.run<PackedGraph>({
-      kind: 'resolve',
-      input: { root: project.root, projectName: project.name, files: rows.map((f) => ({ path: f.path, facts: f.facts })), configs: disc.configs },
-    });
+    let packed: PackedGraph;
+    try {
+      packed = await this.pool.run<PackedGraph>({
+        kind: 'resolve',
+        input: { root: project.root, projectName: project.name, files: rows.map((f) => ({ path: f.path, facts: f.facts })), configs: disc.configs },
+      });
+    } finally {
+      if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
+    }
+    if (fresh) await fresh.files;
     const graph = unpackGraph(packed);
     progress('resolve', 1, 1);
     checkAbort();
@@ -225,7 +240,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     report.edges = graph.edges.length;
     report.calls = graph.calls;
 
-    if (!full && contentChanged <= IN_PLACE_MAX_FILES) {
+    if (!fresh) {
       const snapshot = project.snapshot!;
       progress('write', 0, 1);
       const prior = this.cache.get(project.id);
@@ -241,9 +256,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
       return report;
     }
 
-    const snapshot = createSnapshot(this.store, project.id);
-    building(snapshot);
-    const index = await writeSnapshot(this.store, snapshot, rows, graph, { signal, onProgress: (d, t) => progress('write', d, t) });
+    const { snapshot } = fresh;
+    const index = await writeSnapshot(this.store, snapshot, [], graph, { signal, onProgress: (d, t) => progress('write', d, t) });
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
     this.cache.set(project.id, { snapshot, files: next, disc, graph: index });

@@ -97,30 +97,45 @@ export interface WriteHooks {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Writes a complete graph into an unpublished snapshot, batch by batch. */
+/** Rows in transactions of about TX_BUDGET_MS each, yielding to the event loop between them. */
+async function paced<T>(store: Store, rows: T[], write: (row: T) => void, signal: AbortSignal | undefined, onBatch: (n: number) => void): Promise<void> {
+  let i = 0;
+  while (i < rows.length) {
+    if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
+    const from = i;
+    const t0 = performance.now();
+    store.write(() => {
+      while (i < rows.length) {
+        write(rows[i++]!);
+        if ((i & 31) === 0 && performance.now() - t0 > TX_BUDGET_MS) break;
+      }
+    });
+    onBatch(i - from);
+    await yieldToLoop();
+  }
+}
+
+/**
+ * The file rows (with their facts) of an unpublished snapshot: they need no resolution, so the indexer writes
+ * them while the resolve worker runs, on the core the main thread would otherwise leave idle.
+ */
+export async function writeFiles(store: Store, snapshot: number, files: FileRow[], signal?: AbortSignal): Promise<void> {
+  const st = new Statements(store);
+  await paced(store, files, (f) => st.insertFile.run(...fileArgs(snapshot, f)), signal, () => {});
+}
+
+/** Writes a complete graph (and `files`, unless written already) into an unpublished snapshot, batch by batch. */
 export async function writeSnapshot(store: Store, snapshot: number, files: FileRow[], graph: Graph, hooks: WriteHooks): Promise<LiveIndex> {
   const st = new Statements(store);
   const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
   const ids = new Map<string, number>();
   const total = files.length + graph.nodes.length + graph.edges.length + graph.unresolved.length;
   let done = 0;
-  const inBatches = async <T>(rows: T[], write: (row: T) => void) => {
-    let i = 0;
-    while (i < rows.length) {
-      if (hooks.signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
-      const from = i;
-      const t0 = performance.now();
-      store.write(() => {
-        while (i < rows.length) {
-          write(rows[i++]!);
-          if ((i & 31) === 0 && performance.now() - t0 > TX_BUDGET_MS) break;
-        }
-      });
-      done += i - from;
+  const inBatches = <T>(rows: T[], write: (row: T) => void) =>
+    paced(store, rows, write, hooks.signal, (n) => {
+      done += n;
       hooks.onProgress?.(done, total);
-      await yieldToLoop();
-    }
-  };
+    });
   await inBatches(files, (f) => st.insertFile.run(...fileArgs(snapshot, f)));
   await inBatches(graph.nodes, (n) => {
     const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
