@@ -11,7 +11,7 @@ import { bytes, clipText, TEXT_BUDGET } from '../../packages/tools/lib/budget.js
 import { locateError, nestedQuantifier } from '../../packages/tools/lib/regex.js';
 import { pathFilter } from '../../packages/tools/lib/glob.js';
 import { harness, type Harness } from './context.js';
-import { copyFixture, textOf } from './fixture.js';
+import { copyFixture, textOf, emptyProject } from './fixture.js';
 import { seedGraph } from './seed.js';
 
 describe('helpers', () => {
@@ -50,7 +50,8 @@ describe('big answers', () => {
   let h: Harness;
   let root: string;
   beforeAll(() => {
-    root = copyFixture('big');
+    // Written here (git keeps no empty fixture dir).
+    root = emptyProject('big');
     mkdirSync(join(root, 'src'));
     // 40 files × 30 functions with long signatures and doc comments: 1,200 symbols.
     for (let f = 0; f < 40; f++) {

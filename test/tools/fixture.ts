@@ -12,6 +12,13 @@ export function copyFixture(name: string): string {
   return root;
 }
 
+/** An empty project dir in a fresh temp dir, named `name` (for projects a test writes itself). */
+export function emptyProject(name: string): string {
+  const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'codehive-fx-'))), name);
+  mkdirSync(root);
+  return root;
+}
+
 /** The answer text with the temp root replaced, so assertions are exact and stable. */
 export function textOf(r: ToolResult, root: string): string {
   return r.text.split(root).join('<root>');
