@@ -55,17 +55,18 @@ export class JobManager {
   /** Runs an index of `root` (a realpath), or joins the follow-up of the one already running. */
   run(root: string, mode: IndexMode, opts: RunOptions = {}): Promise<IndexReport> {
     if (opts.signal?.aborted) return Promise.reject(cancelled(root));
-    let req: Request;
     if (!this.running.has(root)) {
-      req = this.request(root, mode, opts.changedPaths);
+      const req = this.request(root, mode, opts.changedPaths);
+      // Join first: the caller's progress listener must be there before the job reports anything.
+      const joined = this.join(req, opts);
       this.start(req);
-    } else {
-      req = this.pending.get(root) ?? this.request(root, mode, opts.changedPaths ? [] : undefined);
-      this.pending.set(root, req);
-      if (mode === 'full') req.mode = 'full';
-      if (!opts.changedPaths) req.paths = undefined;
-      else if (req.paths) for (const p of opts.changedPaths) req.paths.add(p);
+      return joined;
     }
+    const req = this.pending.get(root) ?? this.request(root, mode, opts.changedPaths ? [] : undefined);
+    this.pending.set(root, req);
+    if (mode === 'full') req.mode = 'full';
+    if (!opts.changedPaths) req.paths = undefined;
+    else if (req.paths) for (const p of opts.changedPaths) req.paths.add(p);
     return this.join(req, opts);
   }
 
