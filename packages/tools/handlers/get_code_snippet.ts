@@ -5,11 +5,10 @@
  * When the file changed since it was indexed the answer says so (lines may have moved). A symbol too big
  * for the budget is cut with a marker, and for a class the members are listed so one can be asked for.
  */
-import { answer, capped } from '../lib/answer.js';
+import { answer, capped, symbolOrCandidates } from '../lib/answer.js';
 import { bytes, clipLine, FOOTER_RESERVE, TEXT_BUDGET } from '../lib/budget.js';
 import { changedOnDisk, indexedFile, readLines } from '../lib/files.js';
-import { liveSnapshot, location, NODE_COLUMNS, nodeData, nodeLine, stmt, type NodeRow } from '../lib/graph.js';
-import { ambiguityText, lookupSymbol } from '../lib/symbols.js';
+import { location, NODE_COLUMNS, nodeData, nodeLine, stmt, type NodeRow } from '../lib/graph.js';
 import type { ToolHandler } from '../context.js';
 import { CodehiveError } from '../../protocol/index.js';
 
@@ -17,18 +16,10 @@ const MAX_LINE = 400;
 
 export const getCodeSnippetHandler: ToolHandler<'get_code_snippet'> = async (ctx, args) => {
   const p = await ctx.project(args.project);
-  const snap = liveSnapshot(p);
+  const found = await symbolOrCandidates(ctx, p, args.symbol);
+  if ('answer' in found) return found.answer;
+  const { snap, freshness } = found;
   const db = ctx.store.db;
-  const freshness = await ctx.freshness(p);
-  const found = lookupSymbol(db, snap, args.symbol);
-  if ('candidates' in found) {
-    return answer({
-      head: ambiguityText(args.symbol, found.candidates, nodeLine),
-      project: p,
-      freshness,
-      data: { ambiguous: true, candidates: found.candidates.map(nodeData) },
-    });
-  }
   const n = found.node;
   if (!n.file || n.start_line === null || n.end_line === null) {
     throw new CodehiveError('NOT_FOUND', `${n.qname} (${n.kind}) has no source range; ask for a function, class or other symbol`);

@@ -6,10 +6,9 @@
  * whose callee text names a traced symbol). A node reached twice is expanded once ("see above"). The
  * `limit` caps hops shown, breadth-first, so near hops survive a cut, and the cut is stated.
  */
-import { answer } from '../lib/answer.js';
+import { answer, symbolOrCandidates } from '../lib/answer.js';
 import { hops, unresolvedFrom, unresolvedNaming, type Direction, type Hop, type UnresolvedSite } from '../lib/calls.js';
-import { liveSnapshot, location, nodeById, nodeData, nodeLine, type NodeRow } from '../lib/graph.js';
-import { ambiguityText, lookupSymbol } from '../lib/symbols.js';
+import { location, nodeById, nodeData, nodeLine, type NodeRow } from '../lib/graph.js';
 import type { ToolHandler } from '../context.js';
 import type { Db } from '../../store/db.js';
 
@@ -42,18 +41,10 @@ interface Trace {
 
 export const tracePathHandler: ToolHandler<'trace_path'> = async (ctx, args) => {
   const p = await ctx.project(args.project);
-  const snap = liveSnapshot(p);
+  const found = await symbolOrCandidates(ctx, p, args.symbol);
+  if ('answer' in found) return found.answer;
+  const { snap, freshness } = found;
   const db = ctx.store.db;
-  const freshness = await ctx.freshness(p);
-  const found = lookupSymbol(db, snap, args.symbol);
-  if ('candidates' in found) {
-    return answer({
-      head: ambiguityText(args.symbol, found.candidates, nodeLine),
-      project: p,
-      freshness,
-      data: { ambiguous: true, candidates: found.candidates.map(nodeData) },
-    });
-  }
   const direction = args.direction ?? 'callers';
   const depth = args.depth ?? DEFAULT_DEPTH;
   const limit = args.limit ?? DEFAULT_LIMIT;

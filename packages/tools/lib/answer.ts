@@ -4,7 +4,9 @@
  * `--json`). The text is clipped to the budget before the freshness line is added, so freshness is never cut.
  */
 import type { ToolResult } from '../../protocol/index.js';
-import type { Freshness } from '../context.js';
+import type { Freshness, ToolContext } from '../context.js';
+import { liveSnapshot, nodeData, nodeLine, type NodeRow } from './graph.js';
+import { ambiguityText, lookupSymbol } from './symbols.js';
 import type { ProjectRow } from '../../store/projects.js';
 import { bytes, clipText, fitBlocks, FOOTER_RESERVE, TEXT_BUDGET } from './budget.js';
 import { encodeCursor } from './cursor.js';
@@ -94,4 +96,27 @@ export function capped<T>(items: readonly T[], cap: number, render: (t: T) => st
   const lines = items.slice(0, cap).map((t) => indent + render(t));
   if (items.length > cap) lines.push(`${indent}… ${items.length - cap} more ${what}`);
   return lines;
+}
+
+/**
+ * The symbol a call names in project `p`, or — when the name is ambiguous — the finished answer listing the
+ * candidates (an agent then picks one; nothing failed, so it is not an error).
+ */
+export async function symbolOrCandidates(
+  ctx: ToolContext,
+  p: ProjectRow,
+  symbol: string,
+): Promise<{ node: NodeRow; snap: number; freshness: Freshness } | { answer: ToolResult }> {
+  const snap = liveSnapshot(p);
+  const freshness = await ctx.freshness(p);
+  const found = lookupSymbol(ctx.store.db, snap, symbol);
+  if ('node' in found) return { node: found.node, snap, freshness };
+  return {
+    answer: answer({
+      head: ambiguityText(symbol, found.candidates, nodeLine),
+      project: p,
+      freshness,
+      data: { ambiguous: true, candidates: found.candidates.map(nodeData) },
+    }),
+  };
 }
