@@ -554,6 +554,8 @@ export interface SoakReport {
   graph: { nodes: number; edges: number; referenceNodes: number; referenceEdges: number; missing: string[]; extra: string[] };
   integrity: string;
   lostProjects: string[];
+  /** ERROR and WARN lines of daemon.log and shim.log, grouped by message. */
+  logs: { errors: Array<{ message: string; count: number }>; warnings: Array<{ message: string; count: number }> };
   checks: Check[];
   samples: Sample[];
 }
@@ -998,7 +1000,7 @@ class Soak {
     await runCli(this.refEnv, ['stop'], this.root, 90_000);
     const graph = compareExports(exportA.stdout, exportB.stdout);
 
-    return this.report({ digest, files, durationSec, lost: [...lost], integrity, graph, refBytes });
+    return this.report({ digest, files, durationSec, lost: [...lost], integrity, graph, refBytes, logs: this.scanLogs() });
   }
 
   /** Waits until no job runs and nothing is pending (three samples in a row, 1 s apart; at most 3 min). */
@@ -1023,7 +1025,16 @@ class Soak {
     return Math.round(this.now() - start);
   }
 
-  report(x: { digest: string; files: number; durationSec: number; lost: string[]; integrity: string; graph: GraphDiff; refBytes: number }): SoakReport {
+  report(x: {
+    digest: string;
+    files: number;
+    durationSec: number;
+    lost: string[];
+    integrity: string;
+    graph: GraphDiff;
+    refBytes: number;
+    logs: SoakReport['logs'];
+  }): SoakReport {
     const o = this.o;
     const calls = this.calls;
     const ok = calls.filter((c) => c.outcome === 'ok').length;
@@ -1118,6 +1129,7 @@ class Soak {
     check('no failed write calls outside a daemon kill/stop', failedWrites.length === 0, `${failedWrites.length} failed, ${excusedCalls.length} excused (killed/stopped under them, or their session was ended)`);
     check('no lost projects', lostProjects.length === 0, lostProjects.length ? `lost: ${lostProjects.join(', ')}` : `both projects present in every sample, every session and the database`);
     check('integrity_check ok', x.integrity === 'ok', x.integrity);
+    check('no ERROR lines in the logs', x.logs.errors.length === 0, x.logs.errors.length ? x.logs.errors.slice(0, 3).map((e) => `${e.count}× ${e.message}`).join(' | ') : 'daemon.log and shim.log have none');
     check(
       'final graph equals a from-scratch index',
       x.graph.missing.length === 0 && x.graph.extra.length === 0,
@@ -1180,9 +1192,28 @@ class Soak {
       graph: x.graph,
       integrity: x.integrity,
       lostProjects,
+      logs: x.logs,
       checks,
       samples: this.samples,
     };
+  }
+
+  /** ERROR lines (a bug: an INTERNAL tool failure, an uncaught exception…) and WARN lines of the logs, grouped. */
+  scanLogs(): { errors: Array<{ message: string; count: number }>; warnings: Array<{ message: string; count: number }> } {
+    const errors = new Map<string, number>();
+    const warnings = new Map<string, number>();
+    for (const f of readdirSync(this.cacheDir)) {
+      if (!/^(daemon|shim)\.log(\.\d+)?$/.test(f)) continue;
+      for (const line of readFileSync(join(this.cacheDir, f), 'utf8').split('\n')) {
+        const m = / (ERROR|WARN) +\[([a-z]+):\d+\] (.*)$/.exec(line);
+        if (!m) continue;
+        const key = `${m[2]}: ${m[3]!.replace(/\/tmp\/codehive-soak-[^/ "]+/g, '…').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'ID').replace(/\d{2,}/g, 'N').slice(0, 200)}`;
+        const into = m[1] === 'ERROR' ? errors : warnings;
+        into.set(key, (into.get(key) ?? 0) + 1);
+      }
+    }
+    const list = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([message, count]) => ({ message, count }));
+    return { errors: list(errors), warnings: list(warnings) };
   }
 
   /** Kills every process we started and removes the temp dir. Idempotent; synchronous, so it also runs on exit. */
@@ -1342,6 +1373,9 @@ export function formatReport(r: SoakReport): string {
   for (const m of r.graph.missing.slice(0, 10)) L.push(`  missing: ${m}`);
   for (const m of r.graph.extra.slice(0, 10)) L.push(`  extra:   ${m}`);
   L.push(`integrity_check: ${r.integrity}`);
+  L.push(`log lines: ${r.logs.errors.reduce((a, e) => a + e.count, 0)} ERROR, ${r.logs.warnings.reduce((a, e) => a + e.count, 0)} WARN`);
+  for (const e of r.logs.errors.slice(0, 10)) L.push(`  ERROR ${String(e.count).padStart(5)}  ${e.message}`);
+  for (const w of r.logs.warnings.slice(0, 8)) L.push(`  WARN  ${String(w.count).padStart(5)}  ${w.message}`);
   for (const c of r.checks) L.push(`${c.status.padEnd(4)}  ${c.name} — ${c.detail}`);
   const fails = r.checks.filter((c) => c.status === 'FAIL').length;
   L.push(fails ? `RESULT: FAIL (${fails} criteria failed)` : `RESULT: PASS`);
