@@ -262,7 +262,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
     this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
     this.store.checkpoint('index');
-    await this.pool.retireIdle(); // a new snapshot means many files parsed: give their memory back
     if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');
     return report;
