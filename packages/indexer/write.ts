@@ -190,8 +190,10 @@ export function applyDiff(
   store.write(() => {
     index ??= readLiveIndex(store, snapshot);
     // Edges and unresolved rows first: their keys are by qname, so they are compared before any node moves.
-    const wantEdges = new Set<string>();
-    for (const e of graph.edges) wantEdges.add(edgeKey(e));
+    // Keys are unique within a graph (the resolver dedupes; transfer.ts drops rows it could not write), so a
+    // key is either in the live index already or inserted once below.
+    const edgeKeys = graph.edges.map(edgeKey);
+    const wantEdges = new Set(edgeKeys);
     for (const [k, rowIds] of index.edges) {
       const keep = wantEdges.has(k) ? 1 : 0;
       for (let i = keep; i < rowIds.length; i++) {
@@ -201,8 +203,8 @@ export function applyDiff(
       if (keep) rowIds.length = 1;
       else index.edges.delete(k);
     }
-    const wantUnresolved = new Set<string>();
-    for (const u of graph.unresolved) wantUnresolved.add(unresolvedKey(u));
+    const unresolvedKeys = graph.unresolved.map(unresolvedKey);
+    const wantUnresolved = new Set(unresolvedKeys);
     for (const [k, rowIds] of index.unresolved) {
       const keep = wantUnresolved.has(k) ? 1 : 0;
       for (let i = keep; i < rowIds.length; i++) st.deleteUnresolved.run(rowIds[i]);
@@ -233,20 +235,20 @@ export function applyDiff(
         stats.nodes.updated++;
       }
     }
-    const had = new Set(index.edges.keys());
-    for (const e of graph.edges) {
-      const k = edgeKey(e);
-      if (had.has(k)) continue;
+    for (let i = 0; i < graph.edges.length; i++) {
+      const e = graph.edges[i]!;
+      const k = edgeKeys[i]!;
+      if (index.edges.has(k)) continue;
       const src = idOf(e.src);
       const dst = idOf(e.dst);
       if (src === null || dst === null) continue;
       pushId(index.edges, k, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
       stats.edges.added++;
     }
-    const hadUnresolved = new Set(index.unresolved.keys());
-    for (const u of graph.unresolved) {
-      const k = unresolvedKey(u);
-      if (hadUnresolved.has(k)) continue;
+    for (let i = 0; i < graph.unresolved.length; i++) {
+      const u = graph.unresolved[i]!;
+      const k = unresolvedKeys[i]!;
+      if (index.unresolved.has(k)) continue;
       const src = idOf(u.src);
       if (src !== null) pushId(index.unresolved, k, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
     }
