@@ -41,6 +41,8 @@ export interface IndexReport {
   /** Files indexed despite syntax errors or invalid UTF-8. */
   errors: Array<{ path: string; message: string }>;
   gitHead: string | null;
+  /** The extractor's FACTS_VERSION that produced the stored facts (stored with the report). */
+  factsVersion?: number;
 }
 
 export interface Indexer {

@@ -8,6 +8,13 @@
  */
 export type Lang = 'typescript' | 'tsx' | 'javascript';
 
+/**
+ * Bump whenever extraction changes what facts say (a new field, a grammar repair, a fixed capture): a
+ * project whose stored facts carry another version is re-parsed in full on its next index, since stored
+ * facts of unchanged files are otherwise reused as they are.
+ */
+export const FACTS_VERSION = 2;
+
 export type DefKind = 'Class' | 'Interface' | 'TypeAlias' | 'Enum' | 'Function' | 'Method' | 'Variable' | 'Namespace';
 
 /**

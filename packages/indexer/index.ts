@@ -16,7 +16,7 @@ import { ensureProject, getProject, setProjectState, type ProjectRow } from '../
 import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
-import type { ParseResult } from './facts.js';
+import { FACTS_VERSION, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import { unpackGraph, type PackedGraph } from './transfer.js';
@@ -147,7 +147,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
     };
     progress('scan', 0, 1);
     const live = project.snapshot !== null ? this.liveFiles(project.id, project.snapshot) : null;
-    const full = opts.mode === 'full' || live === null;
+    // Facts written by another extractor version cannot be reused for unchanged files: re-parse them all.
+    const staleFacts = (project.stats?.factsVersion ?? 0) !== FACTS_VERSION;
+    const full = opts.mode === 'full' || live === null || staleFacts;
     const known = live && !full && opts.changedPaths ? this.cache.get(project.id)?.disc : undefined;
     const disc =
       (known && (await rediscover(project.root, this.settings.maxFileBytes, known, opts.changedPaths!))) ||
@@ -348,6 +350,7 @@ function emptyReport(project: ProjectRow, mode: IndexReport['mode']): IndexRepor
     calls: { resolved: 0, unresolved: 0 },
     skipped: [],
     errors: [],
+    factsVersion: FACTS_VERSION,
     gitHead: null,
   };
 }
