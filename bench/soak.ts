@@ -53,8 +53,13 @@ export interface SoakOptions {
   seed: number;
   /** A `kill -9` of the daemon every this many seconds (0: never). */
   killEverySec: number;
-  /** When the one `codehive stop` happens (seconds into the chaos; 0: never). Default 60% of the run. */
+  /** When the one `codehive stop` happens (seconds into the chaos; 0: never). Default 35% of the run. */
   stopAtSec: number | null;
+  /**
+   * Daemon kills (and the default stop) happen only in this first fraction of the run: the rest is one long
+   * daemon lifetime (edits, re-indexes, checkouts and churn go on) in which a leak can be told from warm-up.
+   */
+  calmAfter: number;
   sampleEverySec: number;
   /** Samples before this (and in a restarted daemon's first this-many seconds) are not used for slope/drift/loop. */
   warmupSec: number;
@@ -83,6 +88,7 @@ export const DEFAULTS: SoakOptions = {
   seed: 0,
   killEverySec: 150,
   stopAtSec: null,
+  calmAfter: 0.55,
   sampleEverySec: 3,
   warmupSec: 60,
   mutateEveryMs: 1500,
@@ -103,7 +109,9 @@ const USAGE = `npm run soak -- [options]
   --corpus C            effect (default) | rxjs | DIR[,DIR...] copied side by side
   --seed S              seed for every random choice (default: random, printed)
   --kill-every SEC      kill -9 the daemon every SEC seconds (default 150; 0 = never)
-  --stop-at SEC         when the one \`codehive stop\` happens (default 60% of the run; 0 = never)
+  --stop-at SEC         when the one \`codehive stop\` happens (default 35% of the run; 0 = never)
+  --calm-after F        kills (and the default stop) only in the first fraction F of the run (default 0.55;
+                        the rest is one daemon lifetime, where the RSS slope is measured)
   --sample-every SEC    sampling period (default 3)
   --warmup SEC          warm-up excluded from slope, drift and loop-delay criteria (default 60)
   --mutate-every MS     mean gap between file edits/adds/deletes/renames (default 1500)
@@ -136,6 +144,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
       case '--seed': o.seed = Math.round(num(flag, val())); break;
       case '--kill-every': o.killEverySec = num(flag, val()); break;
       case '--stop-at': o.stopAtSec = num(flag, val()); break;
+      case '--calm-after': o.calmAfter = Math.min(1, num(flag, val())); break;
       case '--sample-every': o.sampleEverySec = Math.max(0.5, num(flag, val())); break;
       case '--warmup': o.warmupSec = num(flag, val()); break;
       case '--mutate-every': o.mutateEveryMs = num(flag, val()); break;
@@ -219,9 +228,10 @@ export function makeSchedule(o: SoakOptions): ChaosEvent[] {
   series('checkout', o.checkoutEverySec * 1000, 0, (at) => events.push({ at, kind: 'checkout' }));
   series('cli-index', o.cliIndexEverySec * 1000, 0, (at, r) => events.push({ at, kind: 'cli-index', mode: r() < 0.3 ? 'full' : 'incremental' }));
   if (o.killEverySec > 0) {
-    for (let at = o.killEverySec * 1000; at < end - quietTail; at += o.killEverySec * 1000) events.push({ at, kind: 'kill-daemon' });
+    const calm = Math.min(end - quietTail, end * o.calmAfter);
+    for (let at = o.killEverySec * 1000; at < calm; at += o.killEverySec * 1000) events.push({ at, kind: 'kill-daemon' });
   }
-  const stopAt = o.stopAtSec ?? o.seconds * 0.6;
+  const stopAt = o.stopAtSec ?? o.seconds * 0.35;
   if (stopAt > 0 && stopAt * 1000 < end - quietTail) {
     // Keep the stop apart from a kill, so each disruption's recovery is measured on its own.
     let at = stopAt * 1000;
@@ -545,7 +555,7 @@ export interface SoakReport {
   kills: Array<{ atSec: number; pid: number; recoveryMs: number | null; inflight: number }>;
   stops: Array<{ atSec: number; recoveryMs: number | null; stopMs: number; code: number }>;
   events: Record<string, number>;
-  rss: { slopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
+  rss: { slopeMbPerMin: number | null; slopeSe: number | null; spanSec: number; pooledSlopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
   heap: { slopeMbPerMin: number | null; max: number | null };
   fds: { drift: number | null; nonSocketMin: number | null; nonSocketMax: number | null; loopsMax: number | null; maxSocketsPerSession: number | null };
   wal: { maxBytes: number; limitBytes: number; allowanceBytes: number; maxDbBytes: number };
@@ -1081,8 +1091,15 @@ class Soak {
       if (!segments.has(s.pid!)) segments.set(s.pid!, []);
       segments.get(s.pid!)!.push(s);
     }
-    const rssSlope = pooledSlope([...segments.values()], (s) => s.rssMb);
-    const heapSlope = pooledSlope([...segments.values()], (s) => s.heapMb);
+    // The slope is judged on the last daemon lifetime (the calm tail of the run) after its own warm-up: a
+    // restarted daemon fills its caches and starts parser threads for a while, which is not a leak. The pooled
+    // slope over every lifetime is reported beside it.
+    const lastPid = [...this.samples].reverse().find((s) => s.pid !== null)?.pid ?? null;
+    const tail = this.samples.filter((s) => s.pid !== null && s.pid === lastPid && s.t >= warm && s.t - (firstSeen.get(s.pid) ?? 0) >= warm);
+    const rssSlope = pooledSlope([tail], (s) => s.rssMb);
+    const heapSlope = pooledSlope([tail], (s) => s.heapMb);
+    const pooledRss = pooledSlope([...segments.values()], (s) => s.rssMb);
+    const tailSpan = tail.length ? round1((tail[tail.length - 1]!.t - tail[0]!.t) / 1000) : 0;
     // fds that are neither sockets (one hold + pooled connections per session, which come and go with the
     // sessions) nor a thread's event loop (4 each, the pool starts threads lazily): files, pipes, watchers.
     const ownFds = (s: Sample) => (s.fds === null || s.sockets === null || s.loops === null ? null : s.fds - s.sockets - 4 * s.loops);
@@ -1144,7 +1161,9 @@ class Soak {
     check(
       'RSS slope < 1 MB/min after warm-up',
       !o.slope || rssSlope.slope === null ? null : rssSlope.slope < 1,
-      rssSlope.slope === null ? 'not enough steady samples' : `${rssSlope.slope.toFixed(3)} MB/min over ${rssSlope.n} samples in ${segments.size} daemon lifetime(s)${o.slope ? '' : ' (not judged: --no-slope)'}`,
+      rssSlope.slope === null
+        ? 'not enough samples in the last daemon lifetime after its warm-up'
+        : `${rssSlope.slope.toFixed(2)} ± ${rssSlope.se!.toFixed(2)} MB/min over the last daemon lifetime (${rssSlope.n} samples, ${tailSpan} s)${o.slope ? '' : ' (not judged: --no-slope)'}`,
     );
     check('fd drift ≤ 5 after warm-up', drift === null ? null : drift <= 5, drift === null ? 'not enough steady samples' : `${drift} (fds other than sockets and thread event loops, per daemon lifetime, floor of the last third minus floor of the first)`);
     check('WAL ≤ journal_size_limit + one checkpoint', maxWal <= allowance, `max ${mb(maxWal)} ≤ ${mb(limit)} + ${mb(x.refBytes)} (a full index's writes)`);
@@ -1176,6 +1195,9 @@ class Soak {
       events: this.eventCounts,
       rss: {
         slopeMbPerMin: rssSlope.slope === null ? null : round3(rssSlope.slope),
+        slopeSe: rssSlope.se === null ? null : round3(rssSlope.se),
+        spanSec: tailSpan,
+        pooledSlopeMbPerMin: pooledRss.slope === null ? null : round3(pooledRss.slope),
         min: minOf(this.samples.map((s) => s.rssMb)),
         max: maxOf(this.samples.map((s) => s.rssMb)),
         samplesUsed: rssSlope.n,
@@ -1317,10 +1339,11 @@ function pct(xs: number[], p: number): number {
 }
 
 /** Least-squares slope (per minute) with one intercept per daemon lifetime: a restart is not a leak. */
-function pooledSlope(segments: Sample[][], y: (s: Sample) => number | null): { slope: number | null; n: number } {
+function pooledSlope(segments: Sample[][], y: (s: Sample) => number | null): { slope: number | null; se: number | null; n: number } {
   let sxy = 0;
   let sxx = 0;
   let n = 0;
+  const resid: Array<{ x: number; y: number; mx: number; my: number }> = [];
   for (const seg of segments) {
     const pts = seg.map((s) => [s.t / 60_000, y(s)] as const).filter((p): p is readonly [number, number] => p[1] !== null);
     if (pts.length < 3) continue;
@@ -1329,10 +1352,15 @@ function pooledSlope(segments: Sample[][], y: (s: Sample) => number | null): { s
     for (const [x, v] of pts) {
       sxy += (x - mx) * (v - my);
       sxx += (x - mx) ** 2;
+      resid.push({ x, y: v, mx, my });
     }
     n += pts.length;
   }
-  return { slope: sxx > 0 && n >= 6 ? sxy / sxx : null, n };
+  if (!(sxx > 0 && n >= 6)) return { slope: null, se: null, n };
+  const slope = sxy / sxx;
+  // Standard error of the slope: how much of it the noise (GC sawtooth, caches) could explain.
+  const sse = resid.reduce((a, r) => a + (r.y - r.my - slope * (r.x - r.mx)) ** 2, 0);
+  return { slope, se: Math.sqrt(sse / Math.max(1, n - 2) / sxx), n };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -1364,7 +1392,9 @@ export function formatReport(r: SoakReport): string {
   L.push(`codehive stop: ${r.stops.length ? r.stops.map((s) => `t=${s.atSec}s took ${s.stopMs} ms (exit ${s.code}), next call ok ${s.recoveryMs ?? '∞'} ms after`).join('; ') : 'none'}`);
   L.push(`latency (ms)        calls     p50     p99     max`);
   for (const l of r.latency) L.push(`  ${l.tool.padEnd(18)}${String(l.calls).padStart(6)}${String(l.p50).padStart(8)}${String(l.p99).padStart(8)}${String(Math.round(l.max)).padStart(8)}`);
-  L.push(`RSS: ${r.rss.min}–${r.rss.max} MB, slope ${r.rss.slopeMbPerMin ?? 'n/a'} MB/min (${r.rss.samplesUsed} steady samples); heap max ${r.heap.max} MB, slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`);
+  L.push(
+    `RSS: ${r.rss.min}–${r.rss.max} MB; slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} samples, ${r.rss.spanSec} s), ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`,
+  );
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mb(r.wal.maxBytes)} (limit ${mb(r.wal.limitBytes)}, allowance ${mb(r.wal.allowanceBytes)}); db max ${mb(r.wal.maxDbBytes)}`);
   L.push(`event loop: worst steady window p99 ${r.eventLoop.maxP99Ms ?? 'n/a'} ms (t=${r.eventLoop.worstWindowAtSec ?? '-'} s), max delay over the run ${r.eventLoop.maxMs ?? 'n/a'} ms`);
