@@ -235,7 +235,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
     }
     if (fresh) await fresh.files;
-    const graph = unpackGraph(packed);
+    const graph = await unpackGraph(packed);
     progress('resolve', 1, 1);
     checkAbort();
     report.nodes = graph.nodes.length;
