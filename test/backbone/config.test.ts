@@ -35,6 +35,16 @@ describe('daemon settings', () => {
     expect(res.text).toContain('CODEHIVE_SQLITE_MMAP_SIZE');
   });
 
+  it('CODEHIVE_ALLOWED_ROOTS confines what can be indexed', async () => {
+    const t = scope.env({ CODEHIVE_ALLOWED_ROOTS: join(REPO, 'test/fixtures/backbone-repo') });
+    const s = await scope.mcp(t, FIXTURE);
+    const outside = await callTool(s, 'index_repository', { path: join(REPO, 'test/fixtures/tools/basic') });
+    expect(outside.isError).toBe(true);
+    expect(outside.text).toContain('PATH_NOT_ALLOWED');
+    expect(outside.text).toContain('outside CODEHIVE_ALLOWED_ROOTS');
+    expect((await callTool(s, 'index_repository', { path: FIXTURE })).isError).toBe(false);
+  });
+
   it('status when no daemon runs exits 3 and lists the cache dir without starting one', async () => {
     const t = scope.env();
     const r = await runCli(t, ['status']);
