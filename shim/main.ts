@@ -32,20 +32,27 @@ export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<voi
   const readOnly = new Map(list.tools.map((t) => [t.name, t.annotations.readOnlyHint]));
   const conn = new DaemonConnection({ env, log, kind: 'mcp', client: { name: 'unknown', version: '' }, cwd: process.cwd(), session: true });
 
+  // A client that announces roots expects calls to be about them: the first call waits (briefly) for them.
+  let rootsReady: Promise<void> = Promise.resolve();
   const server: StdioMcpServer = new StdioMcpServer({
     name: 'codehive',
     version: build.version,
     instructions: list.instructions,
     tools: list.tools,
     log,
-    callTool: (name, args, ctx) => forward(conn, readOnly, name, args, ctx, log),
+    callTool: async (name, args, ctx) => {
+      await rootsReady;
+      return forward(conn, readOnly, name, args, ctx, log);
+    },
     onInitialized: (client, capabilities) => {
       void conn.setClient(client);
-      if (capabilities.roots) void refreshRoots(server, conn, log);
+      if (capabilities.roots) rootsReady = refreshRoots(server, conn, log);
       // Warm up: spawn or attach now, so the first tool call finds the daemon ready.
       conn.connect().catch((err) => log.warn('daemon not reachable yet', { err: (err as Error).message }));
     },
-    onRootsChanged: () => void refreshRoots(server, conn, log),
+    onRootsChanged: () => {
+      rootsReady = refreshRoots(server, conn, log);
+    },
   });
 
   const exit = (why: string) => {
@@ -91,7 +98,7 @@ async function forward(
 
 async function refreshRoots(server: StdioMcpServer, conn: DaemonConnection, log: Logger): Promise<void> {
   try {
-    const { roots } = (await server.request('roots/list')) as { roots: Array<{ uri: string }> };
+    const { roots } = (await server.request('roots/list', {}, 2_000)) as { roots: Array<{ uri: string }> };
     const paths = roots.filter((r) => r.uri.startsWith('file://')).map((r) => fileURLToPath(r.uri));
     await conn.setRoots(paths);
   } catch (err) {

@@ -104,9 +104,11 @@ export class DaemonConnection {
   }
 
   private async patchSession(update: SessionUpdate): Promise<void> {
-    if (!this.endpoint || !this.sessionId) return; // sent with the next attach
+    // An attach in flight may have been sent before this update: let it finish, then patch.
+    const ep = this.endpoint ?? (this.connecting ? await this.connecting.catch(() => null) : null);
+    if (!ep || !this.sessionId) return; // not attached: the next attach carries it
     try {
-      await requestJson(this.endpoint.socketPath, ROUTES.session.replace(':id', this.sessionId), { method: 'PATCH', body: update });
+      await requestJson(ep.socketPath, ROUTES.session.replace(':id', this.sessionId), { method: 'PATCH', body: update });
     } catch (err) {
       this.opts.log.warn('session update failed', { err: (err as Error).message });
     }
