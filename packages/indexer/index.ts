@@ -246,7 +246,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       const snapshot = project.snapshot!;
       progress('write', 0, 1);
       const prior = this.cache.get(project.id);
-      const { stats, index } = applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
+      const { stats, index } = await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
         this.store.db
           .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
           .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);

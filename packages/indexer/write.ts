@@ -45,6 +45,8 @@ function pushId(map: Map<string, number[]>, key: string, id: number): void {
  * query waiting on the daemon's main thread waits at most about this much for a batch.
  */
 const TX_BUDGET_MS = 10;
+/** Slices of the key building before an in-place diff's transaction. */
+const DIFF_SLICE_MS = 5;
 
 class Statements {
   readonly insertFile;
@@ -176,87 +178,143 @@ export interface DiffStats {
  * database first (after a restart). The index returned describes the snapshot after the diff; if the
  * transaction fails, the caller must forget both.
  */
-export function applyDiff(
+export async function applyDiff(
   store: Store,
   snapshot: number,
   files: FileChanges,
   graph: Graph,
   extra: () => void,
   live?: LiveIndex,
-): { stats: DiffStats; index: LiveIndex } {
+): Promise<{ stats: DiffStats; index: LiveIndex }> {
   const st = new Statements(store);
   const stats: DiffStats = { nodes: { added: 0, updated: 0, removed: 0 }, edges: { added: 0, removed: 0 } };
-  let index = live;
-  store.write(() => {
-    index ??= readLiveIndex(store, snapshot);
-    // Edges and unresolved rows first: their keys are by qname, so they are compared before any node moves.
-    // Keys are unique within a graph (the resolver dedupes; transfer.ts drops rows it could not write), so a
-    // key is either in the live index already or inserted once below.
-    const edgeKeys = graph.edges.map(edgeKey);
-    const wantEdges = new Set(edgeKeys);
-    for (const [k, rowIds] of index.edges) {
-      const keep = wantEdges.has(k) ? 1 : 0;
-      for (let i = keep; i < rowIds.length; i++) {
-        st.deleteEdge.run(rowIds[i]);
-        stats.edges.removed++;
+  // The keys of every new row (pure, ~50k strings on effect) are built before the transaction, in slices
+  // with yields, so the one transaction holding the event loop does only the lookups and the row changes.
+  // Keys are unique within a graph (the resolver dedupes; transfer.ts drops rows it could not write), so a
+  // key is either in the live index already or inserted once below.
+  let t0 = performance.now();
+  const keysOf = async <T>(rows: T[], key: (row: T) => string): Promise<string[]> => {
+    const out = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      out[i] = key(rows[i]!);
+      if ((i & 1023) === 1023 && performance.now() - t0 > DIFF_SLICE_MS) {
+        await yieldToLoop();
+        t0 = performance.now();
       }
-      if (keep) rowIds.length = 1;
-      else index.edges.delete(k);
     }
-    const unresolvedKeys = graph.unresolved.map(unresolvedKey);
-    const wantUnresolved = new Set(unresolvedKeys);
-    for (const [k, rowIds] of index.unresolved) {
-      const keep = wantUnresolved.has(k) ? 1 : 0;
-      for (let i = keep; i < rowIds.length; i++) st.deleteUnresolved.run(rowIds[i]);
-      if (keep) rowIds.length = 1;
-      else index.unresolved.delete(k);
-    }
+    return out;
+  };
+  const edgeKeys = await keysOf(graph.edges, edgeKey);
+  const unresolvedKeys = await keysOf(graph.unresolved, unresolvedKey);
+  const nodeKeys = await keysOf(graph.nodes, nodeKey);
+  const wantEdges = new Set(edgeKeys);
+  await yieldToLoop();
+  const wantUnresolved = new Set(unresolvedKeys);
+  const wanted = new Set<string>();
+  for (const n of graph.nodes) wanted.add(n.qname);
+  await yieldToLoop();
 
-    const wanted = new Set<string>();
-    for (const n of graph.nodes) wanted.add(n.qname);
-    for (const [qname, n] of index.nodes) {
-      if (!wanted.has(qname)) {
-        st.deleteNode.run(n.id);
-        index.nodes.delete(qname);
-        stats.nodes.removed++;
-      }
+  // The plan, still outside the transaction (only this job writes this project's live snapshot, so the
+  // live index cannot move meanwhile): which rows go, which come, which change.
+  const index = live ?? readLiveIndex(store, snapshot);
+  let n = 0;
+  const due = () => (n++ & 1023) === 1023 && performance.now() - t0 > DIFF_SLICE_MS;
+  const pause = async () => {
+    await yieldToLoop();
+    t0 = performance.now();
+  };
+  const dropEdgeIds: number[] = [];
+  const dropEdgeKeys: string[] = [];
+  const trimEdgeKeys: string[] = [];
+  for (const [k, rowIds] of index.edges) {
+    if (!wantEdges.has(k)) {
+      dropEdgeIds.push(...rowIds);
+      dropEdgeKeys.push(k);
+    } else if (rowIds.length > 1) {
+      dropEdgeIds.push(...rowIds.slice(1));
+      trimEdgeKeys.push(k);
     }
-    const idOf = (qname: string | null) => (qname === null ? null : (index!.nodes.get(qname)?.id ?? null));
-    for (const n of graph.nodes) {
-      const old = index.nodes.get(n.qname);
-      const key = nodeKey(n);
+    if (due()) await pause();
+  }
+  const dropUnresolvedIds: number[] = [];
+  const dropUnresolvedKeys: string[] = [];
+  const trimUnresolvedKeys: string[] = [];
+  for (const [k, rowIds] of index.unresolved) {
+    if (!wantUnresolved.has(k)) {
+      dropUnresolvedIds.push(...rowIds);
+      dropUnresolvedKeys.push(k);
+    } else if (rowIds.length > 1) {
+      dropUnresolvedIds.push(...rowIds.slice(1));
+      trimUnresolvedKeys.push(k);
+    }
+    if (due()) await pause();
+  }
+  const dropNodes: Array<[string, number]> = [];
+  for (const [qname, node] of index.nodes) {
+    if (!wanted.has(qname)) dropNodes.push([qname, node.id]);
+    if (due()) await pause();
+  }
+  const nodeWork: number[] = [];
+  for (let i = 0; i < graph.nodes.length; i++) {
+    if (index.nodes.get(graph.nodes[i]!.qname)?.key !== nodeKeys[i]) nodeWork.push(i);
+    if (due()) await pause();
+  }
+  const edgeWork: number[] = [];
+  for (let i = 0; i < edgeKeys.length; i++) {
+    if (!index.edges.has(edgeKeys[i]!)) edgeWork.push(i);
+    if (due()) await pause();
+  }
+  const unresolvedWork: number[] = [];
+  for (let i = 0; i < unresolvedKeys.length; i++) {
+    if (!index.unresolved.has(unresolvedKeys[i]!)) unresolvedWork.push(i);
+    if (due()) await pause();
+  }
+
+  // The one transaction: only the planned changes. Edges and unresolved rows go first, then nodes.
+  store.write(() => {
+    for (const id of dropEdgeIds) st.deleteEdge.run(id);
+    for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
+    for (const [, id] of dropNodes) st.deleteNode.run(id);
+    const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
+    for (const i of nodeWork) {
+      const node = graph.nodes[i]!;
+      const old = index.nodes.get(node.qname);
       if (!old) {
-        const id = Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, idOf(n.parent)).slice(2)).lastInsertRowid);
-        index.nodes.set(n.qname, { id, key });
+        const id = Number(st.insertNode.run(snapshot, node.kind, node.name, node.qname, ...nodeArgs(node, idOf(node.parent)).slice(2)).lastInsertRowid);
+        index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
         stats.nodes.added++;
-      } else if (old.key !== key) {
-        st.updateNode.run(...nodeArgs(n, idOf(n.parent)), old.id);
-        old.key = key;
+      } else {
+        st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
+        old.key = nodeKeys[i]!;
         stats.nodes.updated++;
       }
     }
-    for (let i = 0; i < graph.edges.length; i++) {
+    for (const i of edgeWork) {
       const e = graph.edges[i]!;
-      const k = edgeKeys[i]!;
-      if (index.edges.has(k)) continue;
       const src = idOf(e.src);
       const dst = idOf(e.dst);
       if (src === null || dst === null) continue;
-      pushId(index.edges, k, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+      pushId(index.edges, edgeKeys[i]!, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
       stats.edges.added++;
     }
-    for (let i = 0; i < graph.unresolved.length; i++) {
+    for (const i of unresolvedWork) {
       const u = graph.unresolved[i]!;
-      const k = unresolvedKeys[i]!;
-      if (index.unresolved.has(k)) continue;
       const src = idOf(u.src);
-      if (src !== null) pushId(index.unresolved, k, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+      if (src !== null) pushId(index.unresolved, unresolvedKeys[i]!, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
     }
     for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
     for (const p of files.remove) st.deleteFile.run(snapshot, p);
     extra();
   });
-  return { stats, index: index! };
+  // Committed: the live index forgets what the transaction deleted.
+  for (const k of dropEdgeKeys) index.edges.delete(k);
+  for (const k of trimEdgeKeys) index.edges.get(k)!.length = 1;
+  for (const k of dropUnresolvedKeys) index.unresolved.delete(k);
+  for (const k of trimUnresolvedKeys) index.unresolved.get(k)!.length = 1;
+  for (const [qname] of dropNodes) index.nodes.delete(qname);
+  stats.edges.removed = dropEdgeIds.length;
+  stats.nodes.removed = dropNodes.length;
+  return { stats, index };
 }
 
 /** The live graph's LiveIndex, read back from the database (once after a restart; then kept in memory). */
