@@ -519,6 +519,9 @@ interface Sample {
   daemons: number;
   pid: number | null;
   rssMb: number | null;
+  /** RSS split (/proc/<pid>/status): anonymous (heaps, malloc) vs file-backed (the mmap'ed graph.db, code). */
+  rssAnonMb: number | null;
+  rssFileMb: number | null;
   heapMb: number | null;
   fds: number | null;
   sockets: number | null;
@@ -555,7 +558,7 @@ export interface SoakReport {
   kills: Array<{ atSec: number; pid: number; recoveryMs: number | null; inflight: number }>;
   stops: Array<{ atSec: number; recoveryMs: number | null; stopMs: number; code: number }>;
   events: Record<string, number>;
-  rss: { slopeMbPerMin: number | null; slopeSe: number | null; spanSec: number; pooledSlopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
+  rss: { anonSlopeMbPerMin: number | null; fileSlopeMbPerMin: number | null; anonMax: number | null; fileMax: number | null; slopeMbPerMin: number | null; slopeSe: number | null; spanSec: number; pooledSlopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
   heap: { slopeMbPerMin: number | null; max: number | null };
   fds: { drift: number | null; nonSocketMin: number | null; nonSocketMax: number | null; loopsMax: number | null; maxSocketsPerSession: number | null };
   wal: { maxBytes: number; limitBytes: number; allowanceBytes: number; maxDbBytes: number };
@@ -879,6 +882,8 @@ class Soak {
       daemons: pids.length,
       pid,
       rssMb: null,
+      rssAnonMb: null,
+      rssFileMb: null,
       heapMb: null,
       fds: null,
       sockets: null,
@@ -898,6 +903,10 @@ class Soak {
     if (pid) {
       const rss = procStatusKb(pid, 'VmRSS');
       s.rssMb = rss === null ? null : rss / 1024;
+      const anon = procStatusKb(pid, 'RssAnon');
+      const file = procStatusKb(pid, 'RssFile');
+      s.rssAnonMb = anon === null ? null : anon / 1024;
+      s.rssFileMb = file === null ? null : file / 1024;
       const fd = fdCensus(pid);
       s.fds = fd?.total ?? null;
       s.sockets = fd?.sockets ?? null;
@@ -1098,6 +1107,8 @@ class Soak {
     const tail = this.samples.filter((s) => s.pid !== null && s.pid === lastPid && s.t >= warm && s.t - (firstSeen.get(s.pid) ?? 0) >= warm);
     const rssSlope = pooledSlope([tail], (s) => s.rssMb);
     const heapSlope = pooledSlope([tail], (s) => s.heapMb);
+    const anonSlope = pooledSlope([tail], (s) => s.rssAnonMb);
+    const fileSlope = pooledSlope([tail], (s) => s.rssFileMb);
     const pooledRss = pooledSlope([...segments.values()], (s) => s.rssMb);
     const tailSpan = tail.length ? round1((tail[tail.length - 1]!.t - tail[0]!.t) / 1000) : 0;
     // fds that are neither sockets (one hold + pooled connections per session, which come and go with the
@@ -1196,6 +1207,10 @@ class Soak {
       rss: {
         slopeMbPerMin: rssSlope.slope === null ? null : round3(rssSlope.slope),
         slopeSe: rssSlope.se === null ? null : round3(rssSlope.se),
+        anonSlopeMbPerMin: anonSlope.slope === null ? null : round3(anonSlope.slope),
+        fileSlopeMbPerMin: fileSlope.slope === null ? null : round3(fileSlope.slope),
+        anonMax: maxOf(this.samples.map((s) => s.rssAnonMb)),
+        fileMax: maxOf(this.samples.map((s) => s.rssFileMb)),
         spanSec: tailSpan,
         pooledSlopeMbPerMin: pooledRss.slope === null ? null : round3(pooledRss.slope),
         min: minOf(this.samples.map((s) => s.rssMb)),
@@ -1394,6 +1409,9 @@ export function formatReport(r: SoakReport): string {
   for (const l of r.latency) L.push(`  ${l.tool.padEnd(18)}${String(l.calls).padStart(6)}${String(l.p50).padStart(8)}${String(l.p99).padStart(8)}${String(Math.round(l.max)).padStart(8)}`);
   L.push(
     `RSS: ${r.rss.min}–${r.rss.max} MB; slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} samples, ${r.rss.spanSec} s), ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`,
+  );
+  L.push(
+    `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
   );
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mb(r.wal.maxBytes)} (limit ${mb(r.wal.limitBytes)}, allowance ${mb(r.wal.allowanceBytes)}); db max ${mb(r.wal.maxDbBytes)}`);
