@@ -19,8 +19,9 @@ import { discover, rediscover, type DiscoveredFile, type Discovery } from './dis
 import { FACTS_VERSION, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
-import { unpackGraph, type PackedGraph } from './transfer.js';
-import { applyDiff, dropSnapshotPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
+import type { ResolveReply, ResolveRequest } from './resolve/session.js';
+import { unpackGraph } from './transfer.js';
+import { applyDelta, applyDiff, dropSnapshotPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -31,6 +32,12 @@ const PARSE_BATCH = 24;
 const PARSE_BATCH_BYTES = 192 * 1024;
 /** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
 const IN_PLACE_MAX_FILES = 200;
+/**
+ * The resolve worker keeps a project's parsed facts and last graph; idle this long it is ended (a parse
+ * worker retires after 30 s because of native tree memory; this one holds only V8 heap, and losing it makes
+ * the next edit send every file's facts again).
+ */
+const RESOLVE_IDLE_RETIRE_MS = 5 * 60_000;
 
 interface ProjectCache {
   snapshot: number;
@@ -39,6 +46,8 @@ interface ProjectCache {
   disc?: Discovery;
   /** Ids and keys of the live graph's rows (an in-place diff needs no read-back). */
   graph?: LiveIndex;
+  /** The resolve worker's generation holding `files`' facts and the live graph. */
+  gen?: number;
 }
 
 export interface CodehiveIndexer extends Indexer {
@@ -54,6 +63,9 @@ export function createIndexer(store: Store, settings: DaemonSettings, log: Logge
 
 class TreeSitterIndexer implements CodehiveIndexer {
   private readonly pool: WorkerPool;
+  /** One worker, always the same, so it can remember facts and graphs between runs (resolve/session.ts). */
+  private readonly resolver: WorkerPool;
+  private gen = 0;
   private readonly cache = new Map<number, ProjectCache>();
   private readonly active = new Set<number>();
 
@@ -63,6 +75,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     private readonly log: Logger,
   ) {
     this.pool = new WorkerPool(Math.max(1, settings.workers), log);
+    this.resolver = new WorkerPool(1, log, { entry: 'resolve-worker.js', idleRetireMs: RESOLVE_IDLE_RETIRE_MS });
   }
 
   activeSnapshots(): number[] {
@@ -76,7 +89,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.resolver.close()]);
     this.cache.clear();
   }
 
@@ -146,6 +159,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
     };
     progress('scan', 0, 1);
+    this.resolver.warm(); // its start-up overlaps the scan and the parse
     const live = project.snapshot !== null ? this.liveFiles(project.id, project.snapshot) : null;
     // Facts written by another extractor version cannot be reused for unchanged files: re-parse them all.
     const staleFacts = (project.stats?.factsVersion ?? 0) !== FACTS_VERSION;
@@ -211,7 +225,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
       report.edges = previous.edges ?? 0;
       report.calls = previous.calls ?? report.calls;
       applyDiffOnlyFiles(this.store, project, upsert, report);
-      this.cache.set(project.id, { snapshot: project.snapshot!, files: next, disc, graph: this.cache.get(project.id)?.graph });
+      const kept = this.cache.get(project.id);
+      this.cache.set(project.id, { snapshot: project.snapshot!, files: next, disc, graph: kept?.graph, gen: kept?.gen });
       return report;
     }
 
@@ -225,44 +240,90 @@ class TreeSitterIndexer implements CodehiveIndexer {
       fresh.files.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     }
     progress('resolve', 0, 1);
-    let packed: PackedGraph;
+    // The resolve worker holds the facts of generation `base` (those of `live`) and the keys of its graph:
+    // send only what changed, and for an in-place write ask for the difference from the live graph.
+    const prior = this.cache.get(project.id);
+    const base = !full && prior?.snapshot === project.snapshot && prior.files === live ? (prior.gen ?? null) : null;
+    const gen = ++this.gen;
+    const liveIndex = inPlace && prior?.snapshot === project.snapshot ? prior.graph : undefined;
+    const changed = results.filter((r) => r.status === 'parsed').map((r) => ({ path: r.path, facts: next.get(r.path)!.facts }));
+    const request = (from: number | null): ResolveRequest => ({
+      project: project.id,
+      root: project.root,
+      projectName: project.name,
+      configs: disc.configs,
+      base: from,
+      gen,
+      files: from === null ? rows.map((f) => ({ path: f.path, facts: f.facts })) : changed,
+      removed: from === null ? [] : removed,
+      delta: from !== null && liveIndex !== undefined,
+    });
+    let reply: ResolveReply;
     try {
-      packed = await this.pool.run<PackedGraph>({
-        kind: 'resolve',
-        input: { root: project.root, projectName: project.name, files: rows.map((f) => ({ path: f.path, facts: f.facts })), configs: disc.configs },
-      });
+      reply = await this.resolver.run<ResolveReply>(request(base));
+      if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>(request(null));
     } finally {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
     }
     if (fresh) await fresh.files;
-    const graph = await unpackGraph(packed);
+    checkAbort();
+
+    if (!fresh) {
+      const snapshot = project.snapshot!;
+      const extra = () => {
+        this.store.db
+          .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+          .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
+      };
+      if (reply.kind === 'delta') {
+        report.nodes = reply.delta.totals.nodes;
+        report.edges = reply.delta.totals.edges;
+        report.calls = reply.delta.calls;
+        progress('resolve', 1, 1);
+        progress('write', 0, 1);
+        const done = await applyDelta(this.store, snapshot, { upsert, remove: removed }, reply.delta, extra, liveIndex!);
+        if (done) {
+          progress('write', 1, 1);
+          this.log.debug('index applied in place', { root: project.root, ...done.stats.nodes, edgesAdded: done.stats.edges.added, edgesRemoved: done.stats.edges.removed });
+          this.cache.set(project.id, { snapshot, files: next, disc, graph: done.index, gen });
+          this.store.checkpoint('index');
+          return report;
+        }
+        // The live index and the worker's base graph disagree (never expected): diff the whole graph against
+        // the database instead.
+        this.log.warn('resolve delta does not match the live graph; diffing the whole graph', { root: project.root });
+        this.cache.delete(project.id);
+        reply = await this.resolver.run<ResolveReply>({ ...request(null), delta: false });
+      }
+      if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
+      const graph = await unpackGraph(reply.graph);
+      progress('resolve', 1, 1);
+      checkAbort();
+      report.nodes = graph.nodes.length;
+      report.edges = graph.edges.length;
+      report.calls = graph.calls;
+      progress('write', 0, 1);
+      const { stats, index } = await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, this.cache.get(project.id) ? liveIndex : undefined);
+      progress('write', 1, 1);
+      this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
+      this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
+      this.store.checkpoint('index');
+      return report;
+    }
+
+    if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
+    const graph = await unpackGraph(reply.graph);
     progress('resolve', 1, 1);
     checkAbort();
     report.nodes = graph.nodes.length;
     report.edges = graph.edges.length;
     report.calls = graph.calls;
 
-    if (!fresh) {
-      const snapshot = project.snapshot!;
-      progress('write', 0, 1);
-      const prior = this.cache.get(project.id);
-      const { stats, index } = await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, () => {
-        this.store.db
-          .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
-          .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
-      }, prior?.snapshot === snapshot ? prior.graph : undefined);
-      progress('write', 1, 1);
-      this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
-      this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
-      this.store.checkpoint('index');
-      return report;
-    }
-
     const { snapshot } = fresh;
     const index = await writeSnapshot(this.store, snapshot, [], graph, { signal, onProgress: (d, t) => progress('write', d, t) });
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
-    this.cache.set(project.id, { snapshot, files: next, disc, graph: index });
+    this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
     this.store.checkpoint('index');
     if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');

@@ -1,6 +1,7 @@
 /**
- * A small pool of parser worker threads shared by every index job. Tasks queue FIFO; each worker runs one
- * at a time. A worker that dies (a native crash in a parser) fails only its task and is replaced.
+ * A small pool of worker threads shared by every index job (the parse workers; the resolve worker is a pool
+ * of one). Tasks queue FIFO; each worker runs one at a time. A worker that dies (a native crash in a parser)
+ * fails only its task and is replaced.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,14 +10,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
-import type { WorkerTask } from './worker.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
 
+export interface PoolOptions {
+  /** The worker's module next to this file (default `worker.js`, the parse worker). */
+  entry?: string;
+  /** Idle time before the workers are ended (default IDLE_RETIRE_MS). */
+  idleRetireMs?: number;
+}
+
 interface Pending {
   id: number;
-  msg: WorkerTask;
+  msg: unknown;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -32,9 +39,18 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly size: number, private readonly log: Logger) {}
+  constructor(
+    private readonly size: number,
+    private readonly log: Logger,
+    private readonly opts: PoolOptions = {},
+  ) {}
 
-  run<T>(msg: WorkerTask): Promise<T> {
+  /** Starts a worker now if none is running (its start-up then overlaps the caller's other work). */
+  warm(): void {
+    if (!this.closed && this.slots.length === 0) this.spawn();
+  }
+
+  run<T>(msg: unknown): Promise<T> {
     if (this.closed) return Promise.reject(new CodehiveError('INTERNAL', 'the indexer is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, msg, resolve: resolve as (v: unknown) => void, reject });
@@ -71,7 +87,7 @@ export class WorkerPool {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       if (!this.queue.length && !this.slots.some((s) => s.current)) void this.retireIdle();
-    }, IDLE_RETIRE_MS);
+    }, this.opts.idleRetireMs ?? IDLE_RETIRE_MS);
     this.idleTimer.unref();
   }
 
@@ -88,7 +104,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(workerUrl(this.opts.entry ?? 'worker.js'));
     const slot: Slot = { worker, current: null };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
       const task = slot.current;
@@ -121,10 +137,10 @@ export class WorkerPool {
  * The worker's entry. Built code ships `worker.js` next to this file. Run from TypeScript sources (vitest)
  * a worker thread cannot load `.ts`, so the compiled worker in dist/ is used: `npm test` builds first.
  */
-function workerUrl(): URL {
-  const js = new URL('./worker.js', import.meta.url);
+function workerUrl(entry: string): URL {
+  const js = new URL(`./${entry}`, import.meta.url);
   if (existsSync(fileURLToPath(js))) return js;
-  const built = new URL('../../dist/packages/indexer/worker.js', import.meta.url);
+  const built = new URL(`../../dist/packages/indexer/${entry}`, import.meta.url);
   if (existsSync(fileURLToPath(built))) return built;
   throw new CodehiveError('INTERNAL', `the parser worker is not built (${fileURLToPath(built)}); run \`npm run build\``);
 }

@@ -1,8 +1,8 @@
 /**
  * A parser worker thread. Holds one parser and one compiled query per language for its whole life (parser
- * objects leak before tree-sitter 0.22, and compiling queries is not free), and answers two kinds of task:
- * parse a batch of files into facts, or resolve a whole project's facts into graph rows. It never touches
- * the database: better-sqlite3 lives in the main thread only.
+ * objects leak before tree-sitter 0.22, and compiling queries is not free), and parses batches of files
+ * into facts. It never touches the database: better-sqlite3 lives in the main thread only. (Resolution runs
+ * in the resolve worker, `resolve-worker.ts`.)
  */
 import { parentPort } from 'node:worker_threads';
 import Parser from 'tree-sitter';
@@ -12,10 +12,8 @@ import type { Lang, ParseTask } from './facts.js';
 import { buildErrorQuery, buildQuery } from './extract/queries.js';
 import { installFastNodes } from './extract/fast-nodes.js';
 import { parseFile, type LanguageKit } from './extract/parse-file.js';
-import { resolveProject, type ResolveInput } from './resolve/graph.js';
-import { packGraph } from './transfer.js';
 
-export type WorkerTask = { kind: 'parse'; task: ParseTask } | { kind: 'resolve'; input: ResolveInput };
+export type WorkerTask = { kind: 'parse'; task: ParseTask };
 
 // Native node getters are most of the extraction's cost in tree-sitter 0.21: use the verified shortcuts.
 installFastNodes([TypeScript.typescript, TypeScript.tsx, JavaScript]);
@@ -35,18 +33,15 @@ function kit(lang: Lang): LanguageKit {
 }
 
 function run(msg: WorkerTask): unknown {
-  if (msg.kind === 'parse') {
-    const { root, maxFileBytes, files } = msg.task;
-    return files.map((f) => {
-      try {
-        return parseFile(root, f, maxFileBytes, kit);
-      } catch (err) {
-        // A parser failure on one file must not lose the batch.
-        return { path: f.path, status: 'skipped', reason: `parse failed: ${(err as Error).message}` };
-      }
-    });
-  }
-  return packGraph(resolveProject(msg.input));
+  const { root, maxFileBytes, files } = msg.task;
+  return files.map((f) => {
+    try {
+      return parseFile(root, f, maxFileBytes, kit);
+    } catch (err) {
+      // A parser failure on one file must not lose the batch.
+      return { path: f.path, status: 'skipped', reason: `parse failed: ${(err as Error).message}` };
+    }
+  });
 }
 
 parentPort!.on('message', ({ id, msg }: { id: number; msg: WorkerTask }) => {

@@ -10,7 +10,8 @@ import type { Store } from '../store/db.js';
 import { identifierWords } from '../store/schema.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Lang } from './facts.js';
-import { edgeKey, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type UnresolvedRow } from './resolve/graph.js';
+import type { GraphDelta } from './resolve/session.js';
+import { edgeKey, nodeKey, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type UnresolvedRow } from './resolve/graph.js';
 
 export interface FileRow {
   path: string;
@@ -317,6 +318,102 @@ export async function applyDiff(
   return { stats, index };
 }
 
+/**
+ * Applies the resolve worker's difference from the live graph (`GraphDelta`) in one transaction, like
+ * `applyDiff` but without looking at the rows that did not change. `live` must describe the graph the delta
+ * was computed against; a row the delta names that `live` does not hold (or holds already) means it does
+ * not, and nothing is written: the answer is null and the caller diffs the whole graph instead.
+ */
+export async function applyDelta(
+  store: Store,
+  snapshot: number,
+  files: FileChanges,
+  delta: GraphDelta,
+  extra: () => void,
+  live: LiveIndex,
+): Promise<{ stats: DiffStats; index: LiveIndex } | null> {
+  const st = new Statements(store);
+  const index = live;
+  const dropEdgeIds: number[] = [];
+  for (const k of delta.removedEdges) {
+    const ids = index.edges.get(k);
+    if (!ids) return null;
+    dropEdgeIds.push(...ids);
+  }
+  const dropUnresolvedIds: number[] = [];
+  for (const k of delta.removedUnresolved) {
+    const ids = index.unresolved.get(k);
+    if (!ids) return null;
+    dropUnresolvedIds.push(...ids);
+  }
+  const dropNodeIds: number[] = [];
+  for (const q of delta.removedNodes) {
+    const node = index.nodes.get(q);
+    if (!node) return null;
+    dropNodeIds.push(node.id);
+  }
+  const edgeKeys = delta.edges.map(edgeKey);
+  const unresolvedKeys = delta.unresolved.map(unresolvedKey);
+  // Added and removed keys are disjoint (the worker diffs two key sets), so an added key must be new here.
+  for (const k of edgeKeys) if (index.edges.has(k)) return null;
+  for (const k of unresolvedKeys) if (index.unresolved.has(k)) return null;
+  const nodeKeys = delta.nodes.map(nodeKey);
+  await yieldToLoop();
+
+  const stats: DiffStats = { nodes: { added: 0, updated: 0, removed: dropNodeIds.length }, edges: { added: 0, removed: dropEdgeIds.length } };
+  const added = { nodes: [] as string[], edges: [] as number[], unresolved: [] as number[] };
+  const updated: Array<[{ id: number; key: string }, string]> = [];
+  try {
+    store.write(() => {
+      for (const id of dropEdgeIds) st.deleteEdge.run(id);
+      for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
+      for (const id of dropNodeIds) st.deleteNode.run(id);
+      const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
+      delta.nodes.forEach((node, i) => {
+        const old = index.nodes.get(node.qname);
+        if (!old) {
+          const id = Number(st.insertNode.run(snapshot, node.kind, node.name, node.qname, ...nodeArgs(node, idOf(node.parent)).slice(2)).lastInsertRowid);
+          index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
+          added.nodes.push(node.qname);
+          stats.nodes.added++;
+        } else {
+          st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
+          updated.push([old, old.key]);
+          old.key = nodeKeys[i]!;
+          stats.nodes.updated++;
+        }
+      });
+      delta.edges.forEach((e, i) => {
+        const src = idOf(e.src);
+        const dst = idOf(e.dst);
+        if (src === null || dst === null) throw new Error(`delta edge without endpoint: ${edgeKeys[i]}`);
+        added.edges.push(Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+      });
+      delta.unresolved.forEach((u) => {
+        const src = idOf(u.src);
+        if (src === null) throw new Error(`delta unresolved call without caller: ${u.src}`);
+        added.unresolved.push(Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+      });
+      for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
+      for (const p of files.remove) st.deleteFile.run(snapshot, p);
+      extra();
+    });
+  } catch (err) {
+    // Rolled back: callers forget the index anyway (see applyDiff), but leave it as it was.
+    for (const q of added.nodes) index.nodes.delete(q);
+    for (const [node, key] of updated) node.key = key;
+    throw err;
+  }
+  stats.edges.added = delta.edges.length;
+  // Committed: the live index follows.
+  for (const k of delta.removedEdges) index.edges.delete(k);
+  for (const k of delta.removedUnresolved) index.unresolved.delete(k);
+  for (const q of delta.removedNodes) index.nodes.delete(q);
+  edgeKeys.forEach((k, i) => index.edges.set(k, [added.edges[i]!]));
+  unresolvedKeys.forEach((k, i) => index.unresolved.set(k, [added.unresolved[i]!]));
+  return { stats, index };
+}
+
 /** The live graph's LiveIndex, read back from the database (once after a restart; then kept in memory). */
 function readLiveIndex(store: Store, snapshot: number): LiveIndex {
   const db = store.db;
@@ -356,11 +453,6 @@ interface LiveNode {
   signature: string | null;
   exported: number;
   doc: string | null;
-}
-
-function nodeKey(n: NodeRow): string {
-  const p = n.pos ?? [null, null, null, null];
-  return [n.kind, n.name, n.file, n.parent, ...p, n.sig, n.exported ? 1 : 0, n.doc].join('\u0000');
 }
 
 function liveKey(n: LiveNode): string {

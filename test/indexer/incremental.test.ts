@@ -101,6 +101,16 @@ describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () 
     await expectIncrementalEqualsScratch(['newdir']);
   });
 
+  it('after the resolve worker was retired (it forgot the facts and the graph: every file is sent again)', async () => {
+    const resolver = (env.indexer as unknown as { resolver: { retireIdle(): Promise<void> } }).resolver;
+    await resolver.retireIdle();
+    edit('types.ts', (s) => s + '\nexport function afterRetire(): void { appendedHelper(); }\n');
+    await expectIncrementalEqualsScratch(['types.ts']);
+    // …and the next run builds on what that one sent (only the changed file, answered with a delta).
+    edit('types.ts', (s) => s.replace('export function afterRetire(): void { appendedHelper(); }', ''));
+    await expectIncrementalEqualsScratch(['types.ts']);
+  });
+
   it('after a restart (nothing in memory: the live graph is read back from the database)', async () => {
     const restarted = createIndexer(env.store, settings(), silentLog);
     try {

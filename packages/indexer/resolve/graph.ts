@@ -15,7 +15,8 @@ import { assignQnames } from './qnames.js';
 export interface ResolveInput {
   root: string;
   projectName: string;
-  files: Array<{ path: string; facts: string }>;
+  /** Parsed facts (the resolve worker keeps them between runs; resolution never mutates them). */
+  files: Array<{ path: string; facts: FileFacts }>;
   /** tsconfig.json / jsconfig.json / package.json paths inside the project. */
   configs: string[];
 }
@@ -112,7 +113,7 @@ class Resolver {
     const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     this.files = sorted.map((f, i) => {
       this.fileIndex.set(f.path, i);
-      const facts = JSON.parse(f.facts) as FileFacts;
+      const facts = f.facts;
       const entry = { path: f.path, facts, base: this.defs.length };
       for (const d of facts.defs) this.defs.push({ f: i, d });
       return entry;
@@ -522,6 +523,12 @@ function sameTarget(a: Target, b: Target): boolean {
 
 export function edgeKey(e: EdgeRow): string {
   return `${e.type}\u0000${e.src}\u0000${e.dst}\u0000${e.line ?? ''}\u0000${e.strategy ?? ''}\u0000${e.confidence ?? ''}\u0000${e.data ?? ''}`;
+}
+
+/** A node's content (everything but its qualified name and id): equal keys need no UPDATE. */
+export function nodeKey(n: NodeRow): string {
+  const p = n.pos ?? [null, null, null, null];
+  return [n.kind, n.name, n.file, n.parent, ...p, n.sig, n.exported ? 1 : 0, n.doc].join('\u0000');
 }
 
 export function unresolvedKey(u: UnresolvedRow): string {

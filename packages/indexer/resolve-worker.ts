@@ -1,0 +1,18 @@
+/**
+ * The resolve worker thread: one per indexer, always the same one (its own pool of one), so it can keep each
+ * project's parsed facts and the graph it last resolved between runs (`resolve/session.ts`).
+ * It loads no parser and never touches the database.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ResolveSessions, type ResolveRequest } from './resolve/session.js';
+
+const sessions = new ResolveSessions();
+
+parentPort!.on('message', ({ id, msg }: { id: number; msg: ResolveRequest }) => {
+  try {
+    const out = sessions.handle(msg);
+    parentPort!.postMessage({ id, ok: true, result: out });
+  } catch (err) {
+    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err) });
+  }
+});
