@@ -15,4 +15,6 @@ parentPort!.on('message', ({ id, msg }: { id: number; msg: ResolveRequest }) => 
   } catch (err) {
     parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err) });
   }
+  // Requests are handled one at a time: this runs before the next one, off the indexer's critical path.
+  sessions.afterReply();
 });

@@ -81,6 +81,9 @@ type Target =
   | { t: 'external' }
   | { t: 'missing' };
 
+/** Marks an export being computed (a cycle back to it resolves to nothing). */
+const BUSY: Target = { t: 'missing' };
+
 const CALLABLE = new Set(['Function', 'Method', 'Class', 'Variable']);
 const TYPE_KINDS = new Set(['Interface', 'TypeAlias']);
 
@@ -100,8 +103,8 @@ class Resolver {
   private readonly defs: Array<{ f: number; d: DefFact }> = [];
   private readonly qnames: string[];
   private readonly modules: ModuleResolver;
-  private readonly exportMemo = new Map<string, Target | null>();
-  private readonly exportBusy = new Set<string>();
+  /** Per file: export name → what it denotes (null: nothing, or an export cycle while computing). */
+  private readonly exportMemo: Array<Map<string, Target | null>> = [];
   private children: Array<Map<string, number>> = [];
   private bases: Array<Array<number | 'external'>> = [];
   private byName = new Map<string, number[]>();
@@ -129,8 +132,9 @@ class Resolver {
     const nodes = this.structure(edges);
     this.imports(edges);
     this.heritage(edges);
-    const calls = this.calls(edges, unresolved);
-    return { nodes, edges: dedupeEdges(edges), unresolved: dedupeUnresolved(unresolved), calls };
+    const callEdges: EdgeRow[] = [];
+    const calls = this.calls(callEdges, unresolved); // deduplicated as they are made
+    return { nodes, edges: dedupeEdges(edges).concat(callEdges), unresolved: dedupeUnresolved(unresolved), calls };
   }
 
   // ---- nodes and structural edges ------------------------------------------------------------------------
@@ -275,13 +279,12 @@ class Resolver {
 
   /** What module `f` exports as `name`, following re-exports and `export *`. */
   private exported(f: number, name: string): Target | null {
-    const key = `${f}\u0000${name}`;
-    if (this.exportMemo.has(key)) return this.exportMemo.get(key)!;
-    if (this.exportBusy.has(key)) return null; // an export cycle
-    this.exportBusy.add(key);
+    const memo = (this.exportMemo[f] ??= new Map());
+    const hit = memo.get(name);
+    if (hit !== undefined) return hit === BUSY ? null : hit; // BUSY: an export cycle
+    memo.set(name, BUSY);
     const result = this.computeExport(f, name);
-    this.exportBusy.delete(key);
-    this.exportMemo.set(key, result);
+    memo.set(name, result);
     return result;
   }
 
@@ -375,12 +378,21 @@ class Resolver {
   private calls(edges: EdgeRow[], unresolved: UnresolvedRow[]): { resolved: number; unresolved: number } {
     let resolved = 0;
     let missed = 0;
+    // A call edge repeats another with the same caller, callee and line (the first is kept): numeric keys
+    // (caller: a def, or a file as -1 - f; callee: a def) → the lines seen, no key string per call.
+    const width = this.defs.length + 1;
+    const seen = new Map<number, number[]>();
     this.files.forEach((file, f) => {
       for (const call of file.facts.calls) {
         const src = call.src >= 0 ? this.qnames[file.base + call.src]! : file.path;
         const r = this.call(f, call);
         if ('g' in r) {
           resolved++;
+          const key = ((call.src >= 0 ? file.base + call.src : -1 - f) + this.files.length + 1) * width + r.g;
+          const lines = seen.get(key);
+          if (!lines) seen.set(key, [call.line]);
+          else if (lines.includes(call.line)) continue;
+          else lines.push(call.line);
           edges.push({ type: 'CALLS', src, dst: this.qnames[r.g]!, line: call.line, strategy: r.strategy, confidence: CONFIDENCE[r.strategy] ?? 0.5, data: null });
         } else {
           missed++;
@@ -535,22 +547,43 @@ export function unresolvedKey(u: UnresolvedRow): string {
   return `${u.src}\u0000${u.file}\u0000${u.line}\u0000${u.callee}\u0000${u.reason}`;
 }
 
+/**
+ * Drops repeated edges, keeping the first: a CALLS edge repeats another with the same caller, callee and
+ * line; any other edge, one with the same key. Rows are grouped by endpoints in nested maps (qnames are
+ * shared strings, so no key string is built per row: building ~37k keys was a third of resolution on effect).
+ */
 function dedupeEdges(edges: EdgeRow[]): EdgeRow[] {
-  const seen = new Set<string>();
+  const seen = new Map<string, Map<string, EdgeRow[]>>();
   return edges.filter((e) => {
-    const k = e.type === 'CALLS' ? `C\u0000${e.src}\u0000${e.dst}\u0000${e.line}` : edgeKey(e);
-    if (seen.has(k)) return false;
-    seen.add(k);
+    let byDst = seen.get(e.src);
+    if (!byDst) seen.set(e.src, (byDst = new Map()));
+    const rows = byDst.get(e.dst);
+    if (!rows) {
+      byDst.set(e.dst, [e]);
+      return true;
+    }
+    const calls = e.type === 'CALLS';
+    for (const r of rows) {
+      if (r.type !== e.type || r.line !== e.line) continue;
+      if (calls || (r.strategy === e.strategy && r.confidence === e.confidence && r.data === e.data)) return false;
+    }
+    rows.push(e);
     return true;
   });
 }
 
 function dedupeUnresolved(rows: UnresolvedRow[]): UnresolvedRow[] {
-  const seen = new Set<string>();
+  const seen = new Map<string, Map<number, UnresolvedRow[]>>();
   return rows.filter((u) => {
-    const k = unresolvedKey(u);
-    if (seen.has(k)) return false;
-    seen.add(k);
+    let byLine = seen.get(u.src);
+    if (!byLine) seen.set(u.src, (byLine = new Map()));
+    const same = byLine.get(u.line);
+    if (!same) {
+      byLine.set(u.line, [u]);
+      return true;
+    }
+    for (const r of same) if (r.file === u.file && r.callee === u.callee && r.reason === u.reason) return false;
+    same.push(u);
     return true;
   });
 }

@@ -38,7 +38,10 @@ export class ModuleResolver {
   private readonly configByDir = new Map<string, PathsConfig | null>();
   private readonly configs: Set<string>;
   private readonly packages: WorkspacePackage[];
-  private readonly memo = new Map<string, SpecTarget>();
+  /** directory → specifier → target */
+  private readonly memo = new Map<string, Map<string, SpecTarget>>();
+  /** file → its directory's memo (no dirname or key string per lookup) */
+  private readonly memoByFile = new Map<string, Map<string, SpecTarget>>();
 
   constructor(
     private readonly root: string,
@@ -57,12 +60,17 @@ export class ModuleResolver {
   }
 
   resolve(fromFile: string, spec: string): SpecTarget {
-    const fromDir = posix.dirname(fromFile);
-    const key = `${fromDir}\u0000${spec}`;
-    let hit = this.memo.get(key);
+    let memo = this.memoByFile.get(fromFile);
+    if (!memo) {
+      const dir = posix.dirname(fromFile);
+      memo = this.memo.get(dir);
+      if (!memo) this.memo.set(dir, (memo = new Map()));
+      this.memoByFile.set(fromFile, memo);
+    }
+    let hit = memo.get(spec);
     if (!hit) {
-      hit = this.compute(fromDir, spec);
-      this.memo.set(key, hit);
+      hit = this.compute(posix.dirname(fromFile), spec);
+      memo.set(spec, hit);
     }
     return hit;
   }

@@ -54,6 +54,8 @@ interface ProjectMemory {
   facts: Map<string, FileFacts>;
   /** The graph resolved at `gen`, as the main thread wrote it. */
   graph: Graph | null;
+  /** Its rows grouped for the next diff (built by the first diff that needs them, then kept). */
+  grouped: Grouped | null;
 }
 
 /** Projects remembered at once (a daemon indexing several keeps the most recent ones). */
@@ -66,7 +68,7 @@ export class ResolveSessions {
     let mem = this.projects.get(req.project);
     if (req.base !== null && (!mem || mem.gen !== req.base)) return { kind: 'stale' };
     if (req.base === null || !mem) {
-      mem = { gen: req.gen, facts: new Map(), graph: null };
+      mem = { gen: req.gen, facts: new Map(), graph: null, grouped: null };
       this.projects.delete(req.project);
     }
     this.projects.delete(req.project);
@@ -75,23 +77,32 @@ export class ResolveSessions {
 
     const fromBase = req.base !== null;
     const oldGraph = fromBase && req.delta ? mem.graph : null;
+    const oldGrouped = oldGraph ? (mem.grouped ?? group(oldGraph)) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
     mem.graph = null;
+    mem.grouped = null;
     for (const p of req.removed) mem.facts.delete(p);
     for (const f of req.files) mem.facts.set(f.path, JSON.parse(f.facts) as FileFacts);
     const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
     const graph = writable(resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs }));
 
-    if (oldGraph) {
-      const delta = diff(oldGraph, graph);
+    if (oldGrouped) {
+      const grouped = group(graph);
+      const delta = diff(oldGrouped, graph, grouped);
       mem.graph = graph;
+      mem.grouped = grouped;
       mem.gen = req.gen;
       return { kind: 'delta', delta };
     }
     mem.graph = graph;
     mem.gen = req.gen;
     return { kind: 'graph', graph: packGraph(graph) };
+  }
+
+  /** Work for after a reply was posted: group a whole graph just sent, so the next diff finds it ready. */
+  afterReply(): void {
+    for (const mem of this.projects.values()) if (mem.graph && !mem.grouped) mem.grouped = group(mem.graph);
   }
 }
 
@@ -122,20 +133,29 @@ function writable(g: Graph): Graph {
  * group that differs is compared by keys. A key's row always has the same `src`, so per-group key sets give
  * exactly the global difference.
  */
-function diff(old: Graph, g: Graph): GraphDelta {
-  const oldNodes = new Map<string, NodeRow>();
-  for (const n of old.nodes) oldNodes.set(n.qname, n);
+/** A graph's rows grouped for diffing: nodes by qualified name, edges and unresolved calls by `src`. */
+interface Grouped {
+  nodes: Map<string, NodeRow>;
+  edges: Map<string, EdgeRow[]>;
+  unresolved: Map<string, UnresolvedRow[]>;
+}
+
+function group(g: Graph): Grouped {
+  const nodes = new Map<string, NodeRow>();
+  for (const n of g.nodes) nodes.set(n.qname, n);
+  return { nodes, edges: bySrc(g.edges), unresolved: bySrc(g.unresolved) };
+}
+
+function diff(old: Grouped, g: Graph, now: Grouped): GraphDelta {
   const nodes: NodeRow[] = [];
-  const newNames = new Set<string>();
   for (const n of g.nodes) {
-    newNames.add(n.qname);
-    const o = oldNodes.get(n.qname);
+    const o = old.nodes.get(n.qname);
     if (!o || !sameNode(o, n)) nodes.push(n);
   }
   const removedNodes: string[] = [];
-  for (const n of old.nodes) if (!newNames.has(n.qname)) removedNodes.push(n.qname);
-  const e = diffGroups(old.edges, g.edges, sameEdge, edgeKey);
-  const u = diffGroups(old.unresolved, g.unresolved, sameUnresolved, unresolvedKey);
+  for (const q of old.nodes.keys()) if (!now.nodes.has(q)) removedNodes.push(q);
+  const e = diffGroups(old.edges, now.edges, sameEdge, edgeKey);
+  const u = diffGroups(old.unresolved, now.unresolved, sameUnresolved, unresolvedKey);
   return {
     nodes,
     removedNodes,
@@ -158,9 +178,12 @@ function bySrc<T extends { src: string }>(rows: T[]): Map<string, T[]> {
   return groups;
 }
 
-function diffGroups<T extends { src: string }>(oldRows: T[], newRows: T[], same: (a: T, b: T) => boolean, key: (r: T) => string): { added: T[]; removed: string[] } {
-  const oldGroups = bySrc(oldRows);
-  const newGroups = bySrc(newRows);
+function diffGroups<T extends { src: string }>(
+  oldGroups: Map<string, T[]>,
+  newGroups: Map<string, T[]>,
+  same: (a: T, b: T) => boolean,
+  key: (r: T) => string,
+): { added: T[]; removed: string[] } {
   const added: T[] = [];
   const removed: string[] = [];
   for (const [src, rows] of newGroups) {
