@@ -3,7 +3,7 @@
  * of the daemon, and search_graph latency/throughput with 1, 4, 8 and 16 concurrent sessions each firing 50
  * calls at once. Prints figures beside the goals; asserts nothing.
  *
- *   node dist/bench/daemon.js [--corpus <name>|--dir <path>]   (default: the effect corpus, fetched if needed)
+ *   node dist/bench/daemon.js [--corpus <name>|--dir <path>] [--no-fence]   (default corpus: effect, fetched if needed)
  *
  * The daemon runs with default settings (watching on, so every query pays read-your-writes); the MCP client
  * is the SDK's, in this process, so its JSON-RPC and validation costs share the 2 cores with the system
@@ -66,12 +66,14 @@ async function main(): Promise<void> {
     cpSync(root, corpus, { recursive: true });
   }
   const env: NodeJS.ProcessEnv = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's') };
+  // --no-fence: queries skip the read-your-writes fence (CODEHIVE_FENCE=0), to see what it costs.
+  if (argv.includes('--no-fence')) env.CODEHIVE_FENCE = '0';
   const out: string[] = [];
   const line = (s: string) => {
     out.push(s);
     process.stdout.write(s + '\n');
   };
-  line(`backbone benchmark · corpus ${corpus} · ${new Date().toISOString()}`);
+  line(`backbone benchmark · corpus ${corpus} · fence ${env.CODEHIVE_FENCE === '0' ? 'off' : 'on'} · ${new Date().toISOString()}`);
 
   // Cold: no daemon yet; the shim spawns it.
   const t0 = performance.now();

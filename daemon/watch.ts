@@ -14,12 +14,15 @@ import type { ChangeFeed } from './projects.js';
 export class ProjectWatchers implements ChangeFeed {
   private readonly manager: WatchManager;
 
+  private readonly fence: boolean;
+
   constructor(
     private readonly jobs: JobManager,
     settings: DaemonSettings,
     cacheDir: string,
     private readonly log: Logger,
   ) {
+    this.fence = settings.fence;
     this.manager = createWatchManager({
       log,
       enabled: settings.watch,
@@ -67,7 +70,7 @@ export class ProjectWatchers implements ChangeFeed {
 
   /** Read-your-writes: edits saved before this call are applied when it resolves (bounded by the watcher). */
   async flush(projectId: number): Promise<void> {
-    await this.manager.flush(projectId);
+    await this.manager.flush(projectId, { fence: this.fence });
   }
 
   /** Whether a query must flush first: only projects the watcher covers (off/stopped have nothing to flush). */

@@ -11,9 +11,9 @@ const agents = new Map<string, http.Agent>();
 function agentFor(socketPath: string): http.Agent {
   let agent = agents.get(socketPath);
   if (!agent) {
-    // A few kept-alive connections carry any number of calls (each is short); more would only crowd the
-    // daemon's accept queue when many windows fire at once.
-    agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    // Calls spend most of their time waiting (read-your-writes fences, index jobs), not computing: a window
+    // with many calls in flight needs as many connections, or its calls queue behind each other's waits.
+    agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     agents.set(socketPath, agent);
   }
   return agent;

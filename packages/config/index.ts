@@ -96,6 +96,12 @@ export interface DaemonSettings {
   idleTimeoutSec: number;
   /** Whether indexed projects are watched for changes. */
   watch: boolean;
+  /**
+   * Read-your-writes fence: every query first makes sure the watcher has seen edits saved before it (~50 ms,
+   * @parcel/watcher's batching). Off: queries apply only changes already seen (an edit from the last ~50 ms
+   * may show in the next answer instead).
+   */
+  fence: boolean;
   /** Files larger than this are skipped by the indexer. */
   maxFileBytes: number;
   /** Parser worker threads. */
@@ -114,6 +120,7 @@ export function daemonSettings(env: NodeJS.ProcessEnv = process.env): DaemonSett
     mmapSize: intSetting(env, 'CODEHIVE_SQLITE_MMAP_SIZE', DEFAULT_MMAP, 0, 2 ** 40, 'bytes (0 turns mmap off)'),
     idleTimeoutSec: intSetting(env, 'CODEHIVE_IDLE_TIMEOUT', 600, 0, 10 * 365 * 86400, 'seconds'),
     watch: boolSetting(env, 'CODEHIVE_WATCH', true),
+    fence: boolSetting(env, 'CODEHIVE_FENCE', true),
     maxFileBytes: intSetting(env, 'CODEHIVE_MAX_FILE_BYTES', 1024 * 1024, 1, 2 ** 31, 'bytes'),
     workers: intSetting(env, 'CODEHIVE_WORKERS', defaultWorkers(), 1, 64, 'threads'),
     journalSizeLimit: intSetting(env, 'CODEHIVE_JOURNAL_SIZE_LIMIT', 64 * 1024 * 1024, 0, 2 ** 40, 'bytes'),

@@ -16,7 +16,7 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures/indexer/', import.met
 export const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, file: '' };
 
 export function settings(over: Partial<DaemonSettings> = {}): DaemonSettings {
-  return { mmapSize: 0, idleTimeoutSec: 60, watch: false, maxFileBytes: 1024 * 1024, workers: 2, journalSizeLimit: 1 << 26, allowedRoots: null, ...over };
+  return { mmapSize: 0, idleTimeoutSec: 60, watch: false, fence: true, maxFileBytes: 1024 * 1024, workers: 2, journalSizeLimit: 1 << 26, allowedRoots: null, ...over };
 }
 
 export interface Env {
