@@ -75,7 +75,13 @@ class TreeSitterIndexer implements CodehiveIndexer {
     private readonly log: Logger,
   ) {
     this.pool = new WorkerPool(Math.max(1, settings.workers), log);
-    this.resolver = new WorkerPool(1, log, { entry: 'resolve-worker.js', idleRetireMs: RESOLVE_IDLE_RETIRE_MS });
+    this.resolver = new WorkerPool(1, log, {
+      entry: 'resolve-worker.js',
+      idleRetireMs: RESOLVE_IDLE_RETIRE_MS,
+      // V8's default young generation let this worker's heap grow to ~180 MB over a few effect edits (each
+      // run's graph is garbage at the next); 8 MB keeps it at ~90–110 MB at the same speed.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
   }
 
   activeSnapshots(): number[] {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 
@@ -19,6 +19,8 @@ export interface PoolOptions {
   entry?: string;
   /** Idle time before the workers are ended (default IDLE_RETIRE_MS). */
   idleRetireMs?: number;
+  /** V8 heap limits of each worker. */
+  resourceLimits?: ResourceLimits;
 }
 
 interface Pending {
@@ -104,7 +106,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(this.opts.entry ?? 'worker.js'));
+    const worker = new Worker(workerUrl(this.opts.entry ?? 'worker.js'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
     const slot: Slot = { worker, current: null };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
       const task = slot.current;
