@@ -66,16 +66,42 @@ export function unresolvedFrom(db: Db, snapshot: number, src: number): Unresolve
  * `this.server.listen`): calls that may reach a symbol but that the indexer could not bind. Calls resolved
  * to a library (`external`) cannot reach project code and are left out. One pass.
  */
-export function unresolvedNaming(db: Db, snapshot: number, names: ReadonlySet<string>): Map<string, UnresolvedSite[]> {
-  const out = new Map<string, UnresolvedSite[]>();
-  if (!names.size) return out;
+/**
+ * Unresolved call sites by the name they call (the last identifier of the callee text), per snapshot. Built
+ * with one scan of the snapshot's unresolved calls and kept until they change (their count and highest id
+ * are the version: an in-place diff inserts with new ids or deletes), so tracing several hops, or several
+ * traces in a row, does not rescan tens of thousands of rows each time on the daemon's main thread.
+ */
+const namingIndexes = new Map<number, { version: string; byName: Map<string, UnresolvedSite[]> }>();
+const NAMING_INDEXES_KEPT = 8;
+
+function namingIndex(db: Db, snapshot: number): Map<string, UnresolvedSite[]> {
+  const v = stmt(db, `SELECT count(*) AS n, max(id) AS m FROM unresolved_calls WHERE snapshot = ?`).get(snapshot) as { n: number; m: number | null };
+  const version = `${v.n}:${v.m}`;
+  const cached = namingIndexes.get(snapshot);
+  if (cached && cached.version === version) return cached.byName;
+  const byName = new Map<string, UnresolvedSite[]>();
   for (const r of stmt(db, `SELECT src, file, line, callee, reason FROM unresolved_calls WHERE snapshot = ? AND reason <> 'external'`).iterate(snapshot) as IterableIterator<UnresolvedSite>) {
     const callee = r.callee.replace(/\(.*$/s, '').replace(/\?\./g, '.').replace(/!/g, '');
     const last = callee.slice(callee.lastIndexOf('.') + 1).trim();
-    if (!names.has(last)) continue;
-    let list = out.get(last);
-    if (!list) out.set(last, (list = []));
+    let list = byName.get(last);
+    if (!list) byName.set(last, (list = []));
     list.push(r);
+  }
+  namingIndexes.delete(snapshot);
+  namingIndexes.set(snapshot, { version, byName });
+  // Keep the most recently built few: old snapshots are dropped after a re-index anyway.
+  while (namingIndexes.size > NAMING_INDEXES_KEPT) namingIndexes.delete(namingIndexes.keys().next().value!);
+  return byName;
+}
+
+export function unresolvedNaming(db: Db, snapshot: number, names: ReadonlySet<string>): Map<string, UnresolvedSite[]> {
+  const out = new Map<string, UnresolvedSite[]>();
+  if (!names.size) return out;
+  const index = namingIndex(db, snapshot);
+  for (const name of names) {
+    const sites = index.get(name);
+    if (sites) out.set(name, sites);
   }
   return out;
 }
