@@ -165,7 +165,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
       if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
     };
     progress('scan', 0, 1);
-    this.resolver.warm(); // its start-up overlaps the scan and the parse
     const live = project.snapshot !== null ? this.liveFiles(project.id, project.snapshot) : null;
     // Facts written by another extractor version cannot be reused for unchanged files: re-parse them all.
     const staleFacts = (project.stats?.factsVersion ?? 0) !== FACTS_VERSION;
@@ -186,6 +185,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
       else toParse.push(f);
     }
 
+    // Something will be resolved: start the resolve worker now (if it was retired) so its start-up overlaps
+    // the parse. (A no-op rescan never needs it.)
+    if (toParse.length > 0 || disc.files.length !== (live?.size ?? 0)) this.resolver.warm();
     const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length));
     const report = emptyReport(project, opts.mode);
     report.skipped = [...disc.skipped];
