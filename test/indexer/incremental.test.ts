@@ -111,6 +111,28 @@ describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () 
     await expectIncrementalEqualsScratch(['types.ts']);
   });
 
+  it('when the live index and the resolve worker disagree (never expected): the whole graph is diffed instead', async () => {
+    edit('types.ts', (s) => s.replace('export function appendedHelper(): void {}', 'export function appendedHelper(): void {}\nexport function mismatch(): void { appendedHelper(); }'));
+    await expectIncrementalEqualsScratch(['types.ts']);
+    type Internals = { cache: Map<number, { graph?: { edges: Map<string, number[]> } }>; log: { warn: (msg: string) => void } };
+    const internals = env.indexer as unknown as Internals;
+    const [entry] = [...internals.cache.values()];
+    // Forget in memory the edges the next delta removes: it cannot be applied as it is.
+    const forgotten = [...entry!.graph!.edges.keys()].filter((k) => k.includes('types.ts#mismatch'));
+    expect(forgotten.length).toBeGreaterThan(0);
+    for (const k of forgotten) entry!.graph!.edges.delete(k);
+    const warnings: string[] = [];
+    const warn = internals.log.warn;
+    internals.log.warn = (msg: string) => void warnings.push(msg);
+    try {
+      edit('types.ts', (s) => s.replace('\nexport function mismatch(): void { appendedHelper(); }', ''));
+      await expectIncrementalEqualsScratch(['types.ts']);
+    } finally {
+      internals.log.warn = warn;
+    }
+    expect(warnings).toEqual(['resolve delta does not match the live graph; diffing the whole graph']);
+  });
+
   it('after a restart (nothing in memory: the live graph is read back from the database)', async () => {
     const restarted = createIndexer(env.store, settings(), silentLog);
     try {
