@@ -92,6 +92,7 @@ export class Daemon {
     this.jobs.onIdle(() => this.touch());
     // A job is a write batch: checkpoint (PASSIVE) right after it so the WAL does not wait for the timer.
     this.jobs.onJobDone((root, report) => {
+      if (report) this.analyze();
       this.checkpoint('after index job');
       // A project indexed for the first time starts being watched (and caught up) from here on.
       if (report && !this.draining) void this.watchers.open({ id: report.projectId, root }, { afterIndex: true });
@@ -141,6 +142,14 @@ export class Daemon {
     const idle = setInterval(() => this.checkIdle(), idleTick);
     checkpoint.unref();
     this.timers.push(checkpoint, idle);
+  }
+
+  private analyze(): void {
+    try {
+      this.store.analyze();
+    } catch (err) {
+      this.log.warn('analyze failed', { err: (err as Error).message });
+    }
   }
 
   private checkpoint(reason: string): void {

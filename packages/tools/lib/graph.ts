@@ -55,7 +55,9 @@ export function nodeById(db: Db, snapshot: number, id: number): NodeRow | undefi
 
 /** Symbols of one file ordered by position (for enclosing-symbol lookups). */
 export function symbolsInFile(db: Db, snapshot: number, file: string): NodeRow[] {
-  return stmt(db, `SELECT ${NODE_COLUMNS} FROM nodes n WHERE n.snapshot = ? AND n.file = ? AND n.kind IN (${SYMBOL_KINDS_SQL}) ORDER BY n.start_line, n.end_line DESC`).all(
+  return stmt(db, // `+n.kind`: keep the planner on the (snapshot, file) index; with the kind list it chose (snapshot, kind)
+    // and walked every symbol of the snapshot for each file.
+    `SELECT ${NODE_COLUMNS} FROM nodes n WHERE n.snapshot = ? AND n.file = ? AND +n.kind IN (${SYMBOL_KINDS_SQL}) ORDER BY n.start_line, n.end_line DESC`).all(
     snapshot,
     file,
   ) as NodeRow[];
