@@ -37,6 +37,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { requestJson, resetConnections } from '../packages/client/http.js';
 import { pidAlive, readRegistration } from '../packages/config/registration.js';
+import { daemonPids } from './lib/procs.js';
+export { daemonPids };
 import { ROUTES } from '../packages/protocol/index.js';
 import type { DaemonStatus } from '../daemon/status.js';
 import { corpusByName, CORPORA, ensureCorpus } from './corpora.js';
@@ -270,26 +272,10 @@ export function scheduleDigest(events: ChaosEvent[]): string {
 
 // ───────────────────────────────────────────── processes ─────────────────────────────────────────────
 
+
 const REPO = repoRoot();
 const BIN = join(REPO, 'bin/codehive.js');
 
-/** Pids of live codehive daemons whose environment names this cache dir (read from /proc). */
-export function daemonPids(cacheDir: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (!cmd.includes('daemon/run.js')) continue;
-      if (!pidAlive(Number(name))) continue;
-      const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
-      if (environ.includes(`CODEHIVE_CACHE_DIR=${cacheDir}`)) pids.push(Number(name));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return pids;
-}
 
 interface CliResult {
   code: number;

@@ -3,14 +3,15 @@
  * shim, the real CLI, and a census of daemon processes read from /proc.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, realpathSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, realpathSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { pidAlive } from '../../packages/config/registration.js';
+import { daemonPids } from '../../bench/lib/procs.js';
+export { daemonPids };
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO, 'bin/codehive.js');
@@ -52,23 +53,6 @@ export function makeTestEnv(extra: NodeJS.ProcessEnv = {}): TestEnv {
   };
 }
 
-/** Pids of live codehive daemons whose environment names this cache dir. */
-export function daemonPids(cacheDir: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (!cmd.includes('daemon/run.js')) continue;
-      if (!pidAlive(Number(name))) continue; // a zombie whose threads have all exited
-      const environ = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
-      if (environ.includes(`CODEHIVE_CACHE_DIR=${cacheDir}`)) pids.push(Number(name));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return pids;
-}
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
