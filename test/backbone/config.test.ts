@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callTool, connectMcp, daemonPids, REPO, runCli , scopedProcesses, type McpSession } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 

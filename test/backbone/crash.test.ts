@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor, scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pidAlive } from '../../packages/config/registration.js';
-import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor, scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeDaemon } from '../../packages/client/daemon.js';
 import { PROTOCOL_VERSION, compareBuilds, type HealthReply } from '../../packages/protocol/index.js';
-import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor , scopedProcesses, type McpSession } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, waitFor, scopedProcesses, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 const OLD = { version: '0.0.1', buildId: 'old-build', builtAt: 1000 };
