@@ -303,13 +303,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
         this.cache.delete(project.id);
         reply = await this.resolver.run<ResolveReply>({ ...request(null), delta: false });
       }
-      if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
-      const graph = await unpackGraph(reply.graph);
+      const graph = await receiveGraph(reply, report);
       progress('resolve', 1, 1);
       checkAbort();
-      report.nodes = graph.nodes.length;
-      report.edges = graph.edges.length;
-      report.calls = graph.calls;
       progress('write', 0, 1);
       const { stats, index } = await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, this.cache.get(project.id) ? liveIndex : undefined);
       progress('write', 1, 1);
@@ -319,13 +315,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
       return report;
     }
 
-    if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
-    const graph = await unpackGraph(reply.graph);
+    const graph = await receiveGraph(reply, report);
     progress('resolve', 1, 1);
     checkAbort();
-    report.nodes = graph.nodes.length;
-    report.edges = graph.edges.length;
-    report.calls = graph.calls;
 
     const { snapshot } = fresh;
     const index = await writeSnapshot(this.store, snapshot, [], graph, { signal, onProgress: (d, t) => progress('write', d, t) });
@@ -405,6 +397,16 @@ class TreeSitterIndexer implements CodehiveIndexer {
 }
 
 const EMPTY_FACTS = JSON.stringify({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
+
+/** The whole resolved graph from a resolve reply, with its counts put in the report. */
+async function receiveGraph(reply: ResolveReply, report: IndexReport): Promise<Awaited<ReturnType<typeof unpackGraph>>> {
+  if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
+  const graph = await unpackGraph(reply.graph);
+  report.nodes = graph.nodes.length;
+  report.edges = graph.edges.length;
+  report.calls = graph.calls;
+  return graph;
+}
 
 function emptyReport(project: ProjectRow, mode: IndexReport['mode']): IndexReport {
   return {
