@@ -112,3 +112,12 @@ export function dump(store: Store, root: string): { nodes: string[]; edges: stri
     .sort();
   return { nodes: n, edges: e, unresolved: u, files: f };
 }
+
+const ZOD_V3 = fileURLToPath(new URL('../../node_modules/zod/src/v3/', import.meta.url));
+
+/** A private copy of a real TypeScript corpus (zod's v3 sources, without its tests and benchmarks). */
+export function copyZodCorpus(into: string): string {
+  const root = join(into, 'zod-v3');
+  cpSync(ZOD_V3, root, { recursive: true, filter: (src) => !src.includes('/tests') && !src.includes('/benchmarks') });
+  return root;
+}

@@ -9,16 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Indexer } from '../../packages/indexer/api.js';
 import { createIndexer } from '../../packages/indexer/index.js';
-import { dump, edges, openEnv, settings, silentLog, type Env } from './helpers.js';
-
-const CORPUS = fileURLToPath(new URL('../../node_modules/zod/src/v3/', import.meta.url));
+import { dump, edges, openEnv, settings, silentLog, type Env, copyZodCorpus } from './helpers.js';
 
 let env: Env;
 let root: string;
 beforeAll(() => {
   env = openEnv();
-  root = join(env.dir, 'zod-v3');
-  cpSync(CORPUS, root, { recursive: true, filter: (src) => !src.includes('/tests') && !src.includes('/benchmarks') });
+  root = copyZodCorpus(env.dir);
 });
 afterAll(async () => {
   await env.close();
@@ -50,7 +47,7 @@ function edit(rel: string, fn: (src: string) => string): void {
   writeFileSync(p, fn(readFileSync(p, 'utf8')));
 }
 
-describe.skipIf(!existsSync(CORPUS))('incremental == from scratch (zod v3)', () => {
+describe('incremental == from scratch (zod v3)', () => {
   it('indexes the corpus', async () => {
     const report = await env.indexer.index(root, { mode: 'full' });
     expect(report.files.total).toBeGreaterThan(10);
