@@ -3,6 +3,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { SqliteInfo } from '../packages/store/db.js';
+import type { MemoStats } from '../packages/store/memo.js';
 import { listProjects } from '../packages/store/projects.js';
 import type { Daemon } from './daemon.js';
 import type { JobInfo } from './jobs.js';
@@ -37,6 +38,8 @@ export interface DaemonStatus {
   /** Event-loop delay over the window since the previous status read (see EventLoopMonitor). */
   eventLoop: EventLoopStats;
   sqlite: SqliteInfo & { path: string; openedBy: string };
+  /** Read answers remembered until the next write (packages/store/memo.ts). */
+  memo: MemoStats;
   sessions: Array<{ id: string; kind: string; client: string; pid: number; cwd: string; since: number; calls: number }>;
   projects: ProjectStatus[];
   jobs: JobInfo[];
@@ -115,6 +118,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
+    memo: d.store.memo.stats(),
     sessions: d.sessions.list().map((s) => ({
       id: s.id,
       kind: s.kind,

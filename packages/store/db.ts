@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { CodehiveError } from '../protocol/index.js';
+import { QueryMemo } from './memo.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
@@ -42,6 +43,8 @@ export interface SqliteInfo {
 export class Store {
   readonly db: Db;
   readonly path: string;
+  /** Read answers remembered until the next write (see memo.ts). */
+  readonly memo = new QueryMemo();
   private lastCheckpoint: CheckpointResult | null = null;
   private readonly statements = new Map<string, Database.Statement>();
   private checkpointCount = 0;
@@ -108,7 +111,12 @@ export class Store {
    * deadlock on an upgrade from a read lock.
    */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      // Also after a rollback: it changed nothing, but dropping the memos costs little.
+      this.memo.invalidate();
+    }
   }
 
   /**

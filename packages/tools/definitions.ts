@@ -174,7 +174,7 @@ export const TOOL_OUTPUTS = {
     truncated: int,
   },
   delete_project: { ...common, deleted: z.boolean(), files: int, symbols: int, edges: int },
-  search_graph: { ...common, results: z.array(node), any_word: z.boolean().describe('No symbol matched every word; these match any'), ...paging },
+  search_graph: { ...common, results: z.array(node), any_word: z.boolean().describe('No symbol matched every word; these match any'), regex_stopped: z.boolean().optional().describe('name_pattern ran out of its time budget; simplify it'), ...paging },
   search_code: {
     ...common,
     hits: z.array(obj({ file: z.string(), line: int, symbol: nullableString, text: z.string(), before: z.array(z.string()), after: z.array(z.string()) })),

@@ -6,7 +6,7 @@ import type { ToolHandler } from '../context.js';
 
 export const deleteProjectHandler: ToolHandler<'delete_project'> = async (ctx, args) => {
   const p = await projectEvenWithoutGraph(ctx, args.project);
-  const counts = p.snapshot === null ? null : graphCounts(ctx.store.db, p.snapshot);
+  const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
   await ctx.deleteProject(p);
   const what = counts ? `${counts.files} files, ${counts.symbols} symbols, ${counts.edges} edges` : 'no graph';
   return answer({

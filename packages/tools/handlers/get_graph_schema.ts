@@ -2,7 +2,8 @@
  * get_graph_schema: what the graph holds for a project — node kinds and edge types with counts, how CALLS
  * were resolved (strategy, confidence), why call sites stayed unresolved, and the properties of each.
  */
-import { answer } from '../lib/answer.js';
+import { answer, type AnswerBody } from '../lib/answer.js';
+import type { Db } from '../../store/db.js';
 import { liveSnapshot, stmt } from '../lib/graph.js';
 import type { ToolHandler } from '../context.js';
 
@@ -20,7 +21,11 @@ const EDGE_PROPS: Record<string, string> = {
 export const getGraphSchemaHandler: ToolHandler<'get_graph_schema'> = async (ctx, args) => {
   const p = await ctx.project(args.project);
   const snap = liveSnapshot(p);
-  const db = ctx.store.db;
+  const body = ctx.store.memo.get(`get_graph_schema ${snap}`, () => schemaAnswer(ctx.store.db, snap, p.name));
+  return answer({ ...body, project: p, freshness: await ctx.freshness(p) });
+};
+
+function schemaAnswer(db: Db, snap: number, projectName: string): AnswerBody {
   const kinds = stmt(db, `SELECT kind, COUNT(*) AS n FROM nodes WHERE snapshot = ? GROUP BY kind ORDER BY n DESC, kind`).all(snap) as Array<{ kind: string; n: number }>;
   const edges = stmt(db, `SELECT type, COUNT(*) AS n FROM edges WHERE snapshot = ? GROUP BY type ORDER BY n DESC, type`).all(snap) as Array<{ type: string; n: number }>;
   const strategies = stmt(
@@ -39,11 +44,9 @@ export const getGraphSchemaHandler: ToolHandler<'get_graph_schema'> = async (ctx
     `unresolved call sites: ${unresolved.map((u) => `${u.reason} ${u.n}`).join(', ') || 'none'}  (kept, never guessed; trace_path counts them)`,
     `files by language: ${languages.map((l) => `${l.language} ${l.n}`).join(', ') || 'none'}`,
   ];
-  return answer({
-    head: [`graph schema of ${p.name}`],
+  return {
+    head: [`graph schema of ${projectName}`],
     blocks,
-    project: p,
-    freshness: await ctx.freshness(p),
     data: {
       node_kinds: kinds.map((k) => ({ kind: k.kind, count: k.n })),
       node_properties: NODE_PROPS,
@@ -52,5 +55,5 @@ export const getGraphSchemaHandler: ToolHandler<'get_graph_schema'> = async (ctx
       unresolved_reasons: unresolved.map((u) => ({ reason: u.reason, count: u.n })),
       languages: languages.map((l) => ({ language: l.language, files: l.n })),
     },
-  });
-};
+  };
+}

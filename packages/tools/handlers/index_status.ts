@@ -8,7 +8,7 @@ import type { ToolHandler } from '../context.js';
 export const indexStatusHandler: ToolHandler<'index_status'> = async (ctx, args) => {
   const p = await projectEvenWithoutGraph(ctx, args.project);
   const fresh = await ctx.freshness(p);
-  const counts = p.snapshot === null ? null : graphCounts(ctx.store.db, p.snapshot);
+  const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
   const stats = (p.stats ?? {}) as { mode?: string; durationMs?: number; skipped?: unknown[]; errors?: unknown[] };
   const head = [`${p.name}  ${p.root}  ${p.state}${p.state === 'failed' ? `: ${p.error ?? 'unknown error'}` : ''}`];
   const job = ctx.job(p);

@@ -11,7 +11,7 @@ export const listProjectsHandler: ToolHandler<'list_projects'> = async (ctx) => 
   const rows = listProjects(ctx.store);
   const items: Array<{ p: (typeof rows)[number]; counts: ReturnType<typeof graphCounts> | null; fresh: Awaited<ReturnType<typeof ctx.freshness>> }> = [];
   for (const p of rows.slice(0, CAP)) {
-    const counts = p.snapshot === null ? null : graphCounts(ctx.store.db, p.snapshot);
+    const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
     const fresh = await ctx.freshness(p);
     items.push({ p, counts, fresh });
   }

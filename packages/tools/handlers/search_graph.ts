@@ -6,7 +6,7 @@
  * `exported` filter in SQL, `file_pattern` (glob) in JS. Without `kind`, containers (File, Folder) are
  * left out. Paged with a cursor.
  */
-import { answer, page } from '../lib/answer.js';
+import { answer, page, type AnswerBody } from '../lib/answer.js';
 import { bytes } from '../lib/budget.js';
 import { decodeCursor, fingerprint } from '../lib/cursor.js';
 import { liveSnapshot, NODE_COLUMNS, nodeData, nodeLine, SYMBOL_KINDS_SQL, type NodeRow } from '../lib/graph.js';
@@ -14,6 +14,9 @@ import { pathFilter } from '../lib/glob.js';
 import { BoundedScanner, compileUserRegex } from '../lib/regex.js';
 import { clipLine } from '../lib/budget.js';
 import type { ToolHandler } from '../context.js';
+import type { ToolArgs } from '../definitions.js';
+import type { Store } from '../../store/db.js';
+import type { ProjectRow } from '../../store/projects.js';
 import { identifierWords } from '../../store/schema.js';
 import { CodehiveError } from '../../protocol/index.js';
 
@@ -24,9 +27,21 @@ const REGEX_BUDGET_MS = 1000;
 
 type Row = NodeRow & { rank?: number };
 
+type Args = ToolArgs<'search_graph'>;
+
 export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args) => {
   const p = await ctx.project(args.project);
   const snap = liveSnapshot(p);
+  // Between two writes the same search gives the same page: computed once for every session asking.
+  const parts = ctx.store.memo.get(
+    JSON.stringify(['search_graph', p.id, snap, args]),
+    () => search(ctx.store, p, snap, args),
+    (body) => !body.data.regex_stopped,
+  );
+  return answer({ ...parts, project: p, freshness: await ctx.freshness(p) });
+};
+
+function search(store: Store, p: ProjectRow, snap: number, args: Args): AnswerBody {
   const limit = args.limit ?? DEFAULT_LIMIT;
   const fp = fingerprint(['search_graph', p.id, args.query, args.name_pattern, args.kind, args.file_pattern, args.exported]);
   const start = decodeCursor(args.cursor, fp, snap);
@@ -67,8 +82,8 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
   const bind = (any: boolean) => (words.length ? [matchOf(any), ...params] : params);
   const orderBind = words.length ? [words.join(''), (args.query ?? '').trim().toLowerCase()] : [];
   const run = (any: boolean, lim: number, off: number): Row[] =>
-    ctx.store.stmt(`SELECT ${NODE_COLUMNS}${rankCol} ${fromWhere} ${order} LIMIT ? OFFSET ?`).all(...bind(any), ...orderBind, lim, off) as Row[];
-  const count = (any: boolean): number => (ctx.store.stmt(`SELECT count(*) AS c ${fromWhere}`).get(...bind(any)) as { c: number }).c;
+    store.stmt(`SELECT ${NODE_COLUMNS}${rankCol} ${fromWhere} ${order} LIMIT ? OFFSET ?`).all(...bind(any), ...orderBind, lim, off) as Row[];
+  const count = (any: boolean): number => (store.stmt(`SELECT count(*) AS c ${fromWhere}`).get(...bind(any)) as { c: number }).c;
 
   let anyWord = false;
   let total = count(false);
@@ -118,15 +133,8 @@ export const searchGraphHandler: ToolHandler<'search_graph'> = async (ctx, args)
     noun: 'symbols',
   });
   if (!matched && !anyWord) pg.notes.unshift(emptyHint(args));
-  return answer({
-    head,
-    blocks: pg.blocks,
-    notes: pg.notes,
-    project: p,
-    freshness: await ctx.freshness(p),
-    data: { results: pg.shown.map(nodeData), any_word: anyWord, ...pg.data },
-  });
-};
+  return { head, blocks: pg.blocks, notes: pg.notes, data: { results: pg.shown.map(nodeData), any_word: anyWord, ...(regexPartial ? { regex_stopped: true } : {}), ...pg.data } };
+}
 
 function lineWithDoc(r: NodeRow): string {
   const line = nodeLine(r);

@@ -6,7 +6,7 @@
  * whose callee text names a traced symbol). A node reached twice is expanded once ("see above"). The
  * `limit` caps hops shown, breadth-first, so near hops survive a cut, and the cut is stated.
  */
-import { answer, symbolOrCandidates } from '../lib/answer.js';
+import { answer, symbolOrCandidates, type AnswerBody } from '../lib/answer.js';
 import { hops, unresolvedFrom, unresolvedNaming, type Direction, type Hop, type UnresolvedSite } from '../lib/calls.js';
 import { location, nodeById, nodeData, nodeLine, type NodeRow } from '../lib/graph.js';
 import type { ToolHandler } from '../context.js';
@@ -43,20 +43,27 @@ export const tracePathHandler: ToolHandler<'trace_path'> = async (ctx, args) => 
   const p = await ctx.project(args.project);
   const found = await symbolOrCandidates(ctx, p, args.symbol);
   if ('answer' in found) return found.answer;
-  const { snap, freshness } = found;
-  const db = ctx.store.db;
+  const { snap, freshness, node } = found;
   const direction = args.direction ?? 'callers';
   const depth = args.depth ?? DEFAULT_DEPTH;
   const limit = args.limit ?? DEFAULT_LIMIT;
+  const body = ctx.store.memo.get(JSON.stringify(['trace_path', snap, node.id, direction, depth, limit]), () =>
+    traceAnswer(ctx.store.db, snap, node, direction, depth, limit),
+  );
+  return answer({ ...body, project: p, freshness });
+};
+
+/** The trace of `start` in one or both directions, rendered (a pure function of the graph). */
+function traceAnswer(db: Db, snap: number, start: NodeRow, direction: Direction | 'both', depth: number, limit: number): AnswerBody {
   const dirs: Direction[] = direction === 'both' ? ['callers', 'callees'] : [direction];
   // Both directions share the limit, half each.
   const perDir = direction === 'both' ? Math.max(1, Math.floor(limit / 2)) : limit;
 
-  const head = [`${nodeLine(found.node)}`];
+  const head = [nodeLine(start)];
   const blocks: string[] = [];
-  const data: Record<string, unknown> = { symbol: nodeData(found.node), direction, depth };
+  const data: Record<string, unknown> = { symbol: nodeData(start), direction, depth };
   for (const dir of dirs) {
-    const t = trace(db, snap, found.node, dir, depth, perDir);
+    const t = trace(db, snap, start, dir, depth, perDir);
     const arrow = dir === 'callers' ? '←' : '→';
     blocks.push(
       `${dir} (depth ${depth}): ${t.shown} hop${t.shown === 1 ? '' : 's'}` +
@@ -81,8 +88,8 @@ export const tracePathHandler: ToolHandler<'trace_path'> = async (ctx, args) => 
     return x.low_confidence > 0 || x.unresolved > 0;
   });
   const notes = marked ? ['legend: ~ low-confidence edge (bound by name or confidence < 0.7), ? call site the indexer could not resolve'] : [];
-  return answer({ head, blocks, notes, project: p, freshness, data });
-};
+  return { head, blocks, notes, data };
+}
 
 function trace(db: Db, snap: number, start: NodeRow, dir: Direction, maxDepth: number, limit: number): Trace {
   const root: TreeNode = { node: start, hop: null, depth: 0, children: [], repeat: false, unresolved: [] };

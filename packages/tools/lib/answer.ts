@@ -22,6 +22,9 @@ export interface AnswerParts {
   isError?: boolean;
 }
 
+/** The part of an answer computed from the graph alone (no project header, no freshness): what handlers memoise. */
+export type AnswerBody = Omit<AnswerParts, 'project' | 'freshness'>;
+
 export function projectData(p: ProjectRow): Record<string, unknown> {
   return { name: p.name, root: p.root };
 }

@@ -1,0 +1,62 @@
+/**
+ * Answers computed from the database, remembered until the next write. Many agent windows share one
+ * daemon and ask the same things (the architecture of the repo they all work in, the same symbol, the
+ * same search), and between two writes a read query always returns the same rows, so the second asker
+ * gets the first one's work. Every write the daemon makes goes through `Store.write`, which bumps the
+ * generation and so drops every memo at once: no answer outlives the data it came from.
+ */
+export interface MemoStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  generation: number;
+}
+
+export class QueryMemo {
+  private readonly entries = new Map<string, unknown>();
+  private gen = 0;
+  private hits = 0;
+  private misses = 0;
+
+  /** `maxEntries` bounds memory: the least recently used entry goes first. */
+  constructor(private readonly maxEntries = 256) {}
+
+  /** The database changed: every remembered answer is void. */
+  invalidate(): void {
+    this.gen++;
+    this.entries.clear();
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * The value remembered for `key`, or `compute()`'s (remembered unless it throws). `compute` must depend on
+   * nothing but the database and the key: no clock, no file system, no per-caller state. `keep` may refuse
+   * an answer that depended on something else after all (a search stopped by its time budget).
+   */
+  get<T>(key: string, compute: () => T, keep: (value: T) => boolean = () => true): T {
+    if (this.entries.has(key)) {
+      const value = this.entries.get(key) as T;
+      // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      this.hits++;
+      return value;
+    }
+    this.misses++;
+    const gen = this.gen;
+    const value = compute();
+    // A compute that wrote (it should not) must not store an answer read before its own write.
+    if (gen === this.gen && keep(value)) {
+      this.entries.set(key, value);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return value;
+  }
+
+  stats(): MemoStats {
+    return { hits: this.hits, misses: this.misses, entries: this.entries.size, generation: this.gen };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Read answers are remembered until the next write: a repeated question is answered from memory, and any
+ * write through the Store drops every memo, so an answer never outlives the data it was computed from.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { QueryMemo } from '../../packages/store/memo.js';
+import { harness, type Harness } from './context.js';
+import { copyFixture, textOf } from './fixture.js';
+import { seedGraph } from './seed.js';
+
+describe('QueryMemo', () => {
+  test('remembers, evicts the least recently used, honours keep', () => {
+    const m = new QueryMemo(2);
+    let computed = 0;
+    const get = (k: string) => m.get(k, () => `${k}${++computed}`);
+    expect(get('a')).toBe('a1');
+    expect(get('a')).toBe('a1');
+    expect(get('b')).toBe('b2');
+    get('a'); // a is now the most recently used
+    expect(get('c')).toBe('c3'); // evicts b
+    expect(get('a')).toBe('a1');
+    expect(get('b')).toBe('b4');
+    expect(m.get('x', () => 1, () => false)).toBe(1);
+    expect(m.get('x', () => 2)).toBe(2);
+    expect(m.stats()).toMatchObject({ entries: 2 });
+  });
+
+  test('invalidate drops everything; a compute that invalidates is not stored', () => {
+    const m = new QueryMemo();
+    expect(m.get('k', () => 1)).toBe(1);
+    m.invalidate();
+    expect(m.get('k', () => 2)).toBe(2);
+    expect(m.get('w', () => (m.invalidate(), 3))).toBe(3);
+    expect(m.get('w', () => 4)).toBe(4);
+  });
+});
+
+describe('memoised tool answers over a real store', () => {
+  let h: Harness;
+  let root: string;
+  const t = async (name: 'search_graph' | 'trace_path' | 'get_graph_schema', args: Record<string, unknown>) =>
+    textOf(await h.call(name, args as never), root);
+
+  beforeAll(() => {
+    root = copyFixture('basic');
+    h = harness({ cwd: join(root, 'src') });
+    seedGraph(h.store, root);
+  });
+  afterAll(() => h.close());
+
+  test('a repeated search is a hit with the same answer; a write makes the next one see the new graph', async () => {
+    const first = await t('search_graph', { query: 'number' });
+    const before = h.store.memo.stats();
+    expect(await t('search_graph', { query: 'number' })).toBe(first);
+    expect(h.store.memo.stats().hits).toBe(before.hits + 1);
+
+    h.store.write(() =>
+      h.store.db.prepare(`UPDATE nodes SET name = 'parseDigits', words = 'parse digits', qname = replace(qname, 'parseNumber', 'parseDigits'), doc = NULL WHERE name = 'parseNumber'`).run(),
+    );
+    const after = await t('search_graph', { query: 'number' });
+    expect(after).not.toBe(first);
+    expect(after).not.toContain('parseNumber');
+    expect(await t('search_graph', { query: 'digits' })).toContain('parseDigits');
+  });
+
+  test('trace_path and get_graph_schema are remembered per argument set and dropped by a write', async () => {
+    const schema = await t('get_graph_schema', {});
+    const callers = await t('trace_path', { symbol: 'formatNumber', direction: 'callers' });
+    const callees = await t('trace_path', { symbol: 'formatNumber', direction: 'callees' });
+    expect(callees).not.toBe(callers);
+    const hits = h.store.memo.stats().hits;
+    expect(await t('trace_path', { symbol: 'formatNumber', direction: 'callers' })).toBe(callers);
+    expect(await t('get_graph_schema', {})).toBe(schema);
+    expect(h.store.memo.stats().hits).toBe(hits + 2);
+
+    h.store.write(() => h.store.db.prepare(`DELETE FROM edges WHERE type = 'CALLS'`).run());
+    expect(await t('get_graph_schema', {})).not.toBe(schema);
+    expect(await t('trace_path', { symbol: 'formatNumber', direction: 'callers' })).not.toBe(callers);
+  });
+});
