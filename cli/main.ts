@@ -8,9 +8,9 @@ import { DaemonConnection } from '../packages/client/connection.js';
 import { buildInfo, cachePaths } from '../packages/config/index.js';
 import { createLogger } from '../packages/log/index.js';
 import { asCodehiveError, CodehiveError } from '../packages/protocol/index.js';
-import { toolDefinition, type ToolName } from '../packages/tools/definitions.js';
+import { isReadOnlyTool } from '../packages/tools/catalog.js';
+import type { ToolName } from '../packages/tools/definitions.js';
 import { progressReporter } from './progress.js';
-import { exportCommand, statusCommand, stopCommand } from './admin.js';
 
 interface ToolCommand {
   tool: ToolName;
@@ -61,9 +61,11 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'daemon') return void (await (await import('../daemon/main.js')).runDaemon());
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.help) return printHelp();
-    if (command === 'status') return process.exit(await statusCommand(Boolean(values.json)));
-    if (command === 'stop') return process.exit(await stopCommand());
-    if (command === 'export') return process.exit(await exportCommand(positionals[0] ?? (values.project as string | undefined), String(values.format ?? 'jsonl')));
+    // Loaded on demand: admin opens SQLite read-only when no daemon runs, which `codehive mcp` never needs.
+    const admin = () => import('./admin.js');
+    if (command === 'status') return process.exit(await (await admin()).statusCommand(Boolean(values.json)));
+    if (command === 'stop') return process.exit(await (await admin()).stopCommand());
+    if (command === 'export') return process.exit(await (await admin()).exportCommand(positionals[0] ?? (values.project as string | undefined), String(values.format ?? 'jsonl')));
     const spec = TOOL_COMMANDS[command];
     if (!spec) throw new CodehiveError('BAD_REQUEST', `unknown command ${JSON.stringify(command)}; run \`codehive help\``);
     process.exit(await runToolCommand(spec, positionals, values));
@@ -86,7 +88,7 @@ async function runToolCommand(spec: ToolCommand, positionals: string[], values: 
   });
   const progress = spec.tool === 'index_repository' ? progressReporter(process.stderr) : undefined;
   try {
-    const result = await conn.callTool(spec.tool, args, { readOnly: toolDefinition(spec.tool)!.readOnly, onProgress: progress?.update });
+    const result = await conn.callTool(spec.tool, args, { readOnly: isReadOnlyTool(spec.tool), onProgress: progress?.update });
     progress?.done();
     process.stdout.write(values.json ? JSON.stringify(result.data, null, 2) + '\n' : result.text.endsWith('\n') ? result.text : result.text + '\n');
     return result.isError ? 1 : 0;

@@ -4,31 +4,22 @@
  * definitions), and forwards every `tools/call` to the daemon, which it spawns on first use. Stdout is the
  * protocol channel: nothing else may ever be written there — logs go to the cache dir.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonConnection } from '../packages/client/connection.js';
 import { buildInfo, cachePaths } from '../packages/config/index.js';
 import { createLogger, type Logger } from '../packages/log/index.js';
 import { asCodehiveError } from '../packages/protocol/index.js';
+import { toolCatalog } from '../packages/tools/catalog.js';
 import { StdioMcpServer, type CallToolResult, type ToolCallContext } from './mcp-server.js';
 
 /** How often the shim checks that the process that started it is still there. */
 const PARENT_CHECK_MS = 2_000;
 
-interface ToolList {
-  instructions: string;
-  tools: Array<{ name: string; annotations: { readOnlyHint: boolean } }>;
-}
-
-function loadToolList(): ToolList {
-  return JSON.parse(readFileSync(new URL('../tool-schemas.json', import.meta.url), 'utf8')) as ToolList;
-}
-
 export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const paths = cachePaths(env);
   const log = createLogger(paths.shimLog, { tag: `shim:${process.pid}` });
   const build = buildInfo(env);
-  const list = loadToolList();
+  const list = toolCatalog();
   const readOnly = new Map(list.tools.map((t) => [t.name, t.annotations.readOnlyHint]));
   const conn = new DaemonConnection({ env, log, kind: 'mcp', client: { name: 'unknown', version: '' }, cwd: process.cwd(), session: true });
 

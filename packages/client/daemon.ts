@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import lockfile from 'proper-lockfile';
 import { buildInfo, cachePaths, socketPathFor, type CachePaths } from '../config/index.js';
 import { pidAlive, readRegistration } from '../config/registration.js';
 import { logTail, type Logger } from '../log/index.js';
@@ -139,6 +138,8 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
 
 async function withStartLock<T>(paths: CachePaths, log: Logger, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  // Loaded only when a daemon must be started: a shim attaching to a running one never needs it.
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     release = await lockfile.lock(paths.dir, {
       lockfilePath: paths.startLock + '.lock',

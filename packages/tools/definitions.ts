@@ -333,10 +333,6 @@ export const TOOLS: readonly ToolDefinition[] = [
   },
 ];
 
-export function toolDefinition(name: string): ToolDefinition | undefined {
-  return TOOLS.find((t) => t.name === name);
-}
-
 export function isToolName(name: string): name is ToolName {
   return Object.prototype.hasOwnProperty.call(TOOL_INPUTS, name);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOLS } from '../../packages/tools/definitions.js';
@@ -61,6 +62,15 @@ describe('a real MCP client through the shim', () => {
     expect(mine.client).toBe('claude-code@1.0.0');
     expect(mine.cwd).toBe(FIXTURE);
     expect(mine.calls).toBeGreaterThan(0);
+  });
+
+  it('the shim stays thin: serving calls never loads SQLite into it (only the daemon opens the database)', async () => {
+    await callTool(s, 'search_graph', { query: 'parse port' });
+    const maps = readFileSync(`/proc/${s.pid()}/maps`, 'utf8');
+    expect(maps).not.toMatch(/better_sqlite3\.node/);
+    // The check can fail: the daemon, which does open the database, has the addon mapped.
+    const daemonPid = JSON.parse((await runCli(t, ['status', '--json'])).stdout).pid as number;
+    expect(readFileSync(`/proc/${daemonPid}/maps`, 'utf8')).toMatch(/better_sqlite3\.node/);
   });
 
   it('an unknown project is an MCP tool error that names the known projects', async () => {
