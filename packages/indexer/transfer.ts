@@ -10,19 +10,60 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { EdgeRow, Graph, NodeRow, UnresolvedRow } from './resolve/graph.js';
 
+/**
+ * Many strings (or nulls) as one string and their lengths. Structured clone copies one string in one piece,
+ * where an array of 50k strings is cloned (and, on the main thread, deserialised) string by string: that
+ * was a 30-40 ms block of the daemon's event loop after each full index of effect.
+ */
+export interface StringColumn {
+  text: string;
+  /** NULL_LEN for a null. */
+  lens: Uint32Array;
+}
+
+const NULL_LEN = 0xffffffff;
+
+function stringColumn(values: ReadonlyArray<string | null>): StringColumn {
+  const lens = new Uint32Array(values.length);
+  const parts: string[] = [];
+  values.forEach((v, i) => {
+    if (v === null) lens[i] = NULL_LEN;
+    else {
+      lens[i] = v.length;
+      parts.push(v);
+    }
+  });
+  return { text: parts.join(''), lens };
+}
+
+/** Reads a column's values in order. */
+class ColumnReader {
+  private at = 0;
+  private i = 0;
+  constructor(private readonly c: StringColumn) {}
+
+  next(): string | null {
+    const n = this.c.lens[this.i++]!;
+    if (n === NULL_LEN) return null;
+    const v = this.c.text.slice(this.at, this.at + n);
+    this.at += n;
+    return v;
+  }
+}
+
 export interface PackedGraph {
   dict: Array<string | null>;
   nodes: {
     kind: Uint16Array;
-    name: string[];
-    qname: string[];
+    name: StringColumn;
+    qname: StringColumn;
     file: Uint32Array;
     parent: Int32Array;
     /** 4 per node; -1 for a node without a position. */
     pos: Int32Array;
-    sig: Array<string | null>;
+    sig: StringColumn;
     exported: Uint8Array;
-    doc: Array<string | null>;
+    doc: StringColumn;
   };
   edges: {
     type: Uint16Array;
@@ -33,13 +74,13 @@ export interface PackedGraph {
     strategy: Uint16Array;
     /** NaN: null */
     confidence: Float64Array;
-    data: Array<string | null>;
+    data: StringColumn;
   };
   unresolved: {
     src: Int32Array;
     file: Uint32Array;
     line: Int32Array;
-    callee: string[];
+    callee: StringColumn;
     reason: Uint16Array;
   };
   calls: Graph['calls'];
@@ -62,26 +103,22 @@ export function packGraph(g: Graph): PackedGraph {
   const N = g.nodes.length;
   const nodes: PackedGraph['nodes'] = {
     kind: new Uint16Array(N),
-    name: new Array(N),
-    qname: new Array(N),
+    name: stringColumn(g.nodes.map((n) => n.name)),
+    qname: stringColumn(g.nodes.map((n) => n.qname)),
     file: new Uint32Array(N),
     parent: new Int32Array(N),
     pos: new Int32Array(N * 4).fill(-1),
-    sig: new Array(N),
+    sig: stringColumn(g.nodes.map((n) => n.sig)),
     exported: new Uint8Array(N),
-    doc: new Array(N),
+    doc: stringColumn(g.nodes.map((n) => n.doc)),
   };
   g.nodes.forEach((n, i) => {
     nodes.kind[i] = code(n.kind);
-    nodes.name[i] = n.name;
-    nodes.qname[i] = n.qname;
     nodes.file[i] = code(n.file);
     // A parent that is not a node (never expected) is written as no parent, exactly as the writers do.
     nodes.parent[i] = n.parent === null ? -1 : (index.get(n.parent) ?? -1);
     if (n.pos) nodes.pos.set(n.pos, i * 4);
-    nodes.sig[i] = n.sig;
     nodes.exported[i] = n.exported ? 1 : 0;
-    nodes.doc[i] = n.doc;
   });
   const edgeRows = g.edges.filter((e) => index.has(e.src) && index.has(e.dst));
   const E = edgeRows.length;
@@ -92,7 +129,7 @@ export function packGraph(g: Graph): PackedGraph {
     line: new Int32Array(E),
     strategy: new Uint16Array(E),
     confidence: new Float64Array(E),
-    data: new Array(E),
+    data: stringColumn(edgeRows.map((e) => e.data)),
   };
   edgeRows.forEach((e, i) => {
     edges.type[i] = code(e.type);
@@ -101,7 +138,6 @@ export function packGraph(g: Graph): PackedGraph {
     edges.line[i] = e.line ?? -1;
     edges.strategy[i] = code(e.strategy);
     edges.confidence[i] = e.confidence ?? NaN;
-    edges.data[i] = e.data;
   });
   const unresolvedRows = g.unresolved.filter((u) => index.has(u.src));
   const U = unresolvedRows.length;
@@ -109,14 +145,13 @@ export function packGraph(g: Graph): PackedGraph {
     src: new Int32Array(U),
     file: new Uint32Array(U),
     line: new Int32Array(U),
-    callee: new Array(U),
+    callee: stringColumn(unresolvedRows.map((u) => u.callee)),
     reason: new Uint16Array(U),
   };
   unresolvedRows.forEach((u, i) => {
     unresolved.src[i] = index.get(u.src)!;
     unresolved.file[i] = code(u.file);
     unresolved.line[i] = u.line;
-    unresolved.callee[i] = u.callee;
     unresolved.reason[i] = code(u.reason);
   });
   return { dict, nodes, edges, unresolved, calls: g.calls };
@@ -135,23 +170,35 @@ export async function unpackGraph(p: PackedGraph, sliceMs = 8): Promise<Graph> {
   };
   const { dict } = p;
   const pn = p.nodes;
-  const nodes: NodeRow[] = new Array(pn.qname.length);
-  for (let i = 0; i < nodes.length; i++) {
+  const N = pn.qname.lens.length;
+  // Qualified names first: parents, edges and unresolved calls refer to nodes by index.
+  const qnames: string[] = new Array(N);
+  const q = new ColumnReader(pn.qname);
+  for (let i = 0; i < N; i++) {
+    if (due(i)) await pause();
+    qnames[i] = q.next()!;
+  }
+  const name = new ColumnReader(pn.name);
+  const sig = new ColumnReader(pn.sig);
+  const doc = new ColumnReader(pn.doc);
+  const nodes: NodeRow[] = new Array(N);
+  for (let i = 0; i < N; i++) {
     if (due(i)) await pause();
     const parent = pn.parent[i]!;
     nodes[i] = {
       kind: dict[pn.kind[i]!]!,
-      name: pn.name[i]!,
-      qname: pn.qname[i]!,
+      name: name.next()!,
+      qname: qnames[i]!,
       file: dict[pn.file[i]!]!,
-      parent: parent >= 0 ? pn.qname[parent]! : null,
+      parent: parent >= 0 ? qnames[parent]! : null,
       pos: pn.pos[i * 4]! === -1 ? null : [pn.pos[i * 4]!, pn.pos[i * 4 + 1]!, pn.pos[i * 4 + 2]!, pn.pos[i * 4 + 3]!],
-      sig: pn.sig[i]!,
+      sig: sig.next(),
       exported: pn.exported[i] === 1,
-      doc: pn.doc[i]!,
+      doc: doc.next(),
     };
   }
   const pe = p.edges;
+  const data = new ColumnReader(pe.data);
   const edges: EdgeRow[] = new Array(pe.src.length);
   for (let i = 0; i < edges.length; i++) {
     if (due(i)) await pause();
@@ -159,23 +206,24 @@ export async function unpackGraph(p: PackedGraph, sliceMs = 8): Promise<Graph> {
     const confidence = pe.confidence[i]!;
     edges[i] = {
       type: dict[pe.type[i]!] as EdgeRow['type'],
-      src: pn.qname[pe.src[i]!]!,
-      dst: pn.qname[pe.dst[i]!]!,
+      src: qnames[pe.src[i]!]!,
+      dst: qnames[pe.dst[i]!]!,
       line: line === -1 ? null : line,
       strategy: dict[pe.strategy[i]!]!,
       confidence: Number.isNaN(confidence) ? null : confidence,
-      data: pe.data[i]!,
+      data: data.next(),
     };
   }
   const pu = p.unresolved;
+  const callee = new ColumnReader(pu.callee);
   const unresolved: UnresolvedRow[] = new Array(pu.src.length);
   for (let i = 0; i < unresolved.length; i++) {
     if (due(i)) await pause();
     unresolved[i] = {
-      src: pn.qname[pu.src[i]!]!,
+      src: qnames[pu.src[i]!]!,
       file: dict[pu.file[i]!]!,
       line: pu.line[i]!,
-      callee: pu.callee[i]!,
+      callee: callee.next()!,
       reason: dict[pu.reason[i]!] as UnresolvedRow['reason'],
     };
   }
