@@ -155,8 +155,7 @@ export class Daemon {
   private checkpoint(reason: string): void {
     if (!this.store.db.open) return;
     try {
-      const r = this.store.checkpoint(reason);
-      if (r.busy) this.log.debug('checkpoint busy', { ...r });
+      this.store.checkpoint(reason);
     } catch (err) {
       this.log.warn('checkpoint failed', { err: (err as Error).message });
     }

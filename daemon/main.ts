@@ -39,6 +39,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       await clearTheWay(paths, socketPath, log);
       const store = Store.open(paths.db, { mmapSize: settings.mmapSize, journalSizeLimit: settings.journalSizeLimit });
       log.info('database open', { path: paths.db, mmapSize: settings.mmapSize, journalSizeLimit: settings.journalSizeLimit });
+      store.checkpointOffThread((message) => log.warn('checkpoint failed', { err: message }));
       const indexer = createIndexer(store, settings, log);
       daemon = new Daemon({ paths, socketPath, settings, build: buildInfo(env), store, indexer, handlers: HANDLERS, log });
       daemon.onStopped = () => process.exit(0);

@@ -4,7 +4,10 @@
  * It loads no parser and never touches the database.
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import { ResolveSessions, type ResolveRequest } from './resolve/session.js';
+
+lowerThisThreadPriority();
 
 const sessions = new ResolveSessions();
 

@@ -5,6 +5,7 @@
  * in the resolve worker, `resolve-worker.ts`.)
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import Parser from 'tree-sitter';
 import JavaScript from 'tree-sitter-javascript';
 import TypeScript from 'tree-sitter-typescript';
@@ -12,6 +13,8 @@ import type { Lang, ParseTask } from './facts.js';
 import { buildErrorQuery, buildQuery } from './extract/queries.js';
 import { installFastNodes } from './extract/fast-nodes.js';
 import { parseFile, type LanguageKit } from './extract/parse-file.js';
+
+lowerThisThreadPriority();
 
 export type WorkerTask = { kind: 'parse'; task: ParseTask };
 

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { CodehiveError } from '../protocol/index.js';
+import { Checkpointer, type CheckpointReply } from './checkpointer.js';
 import { QueryMemo } from './memo.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -28,6 +29,8 @@ export interface CheckpointResult {
   /** Frames copied back into the database. */
   checkpointedFrames: number;
   reason: string;
+  /** How long the checkpoint held the calling thread. */
+  ms: number;
 }
 
 export interface SqliteInfo {
@@ -38,6 +41,8 @@ export interface SqliteInfo {
   walBytes: number;
   lastCheckpoint: CheckpointResult | null;
   checkpoints: number;
+  /** The longest any checkpoint held the daemon's thread. */
+  slowestCheckpointMs: number;
 }
 
 export class Store {
@@ -48,6 +53,8 @@ export class Store {
   private lastCheckpoint: CheckpointResult | null = null;
   private readonly statements = new Map<string, Database.Statement>();
   private checkpointCount = 0;
+  private slowestCheckpointMs = 0;
+  private checkpointer: Checkpointer | undefined;
 
   private constructor(db: Db, path: string) {
     this.db = db;
@@ -82,6 +89,12 @@ export class Store {
 
   private migrate(): void {
     this.db.exec(SCHEMA_SQL);
+    // FTS5 merges its index segments inside the committing write by default ("automerge"); merging large
+    // ones held the event loop 30-50 ms in one transaction. The indexer merges after each job instead, in
+    // short paced steps (mergeSearchIndexPaced in packages/indexer/write.ts). Stored in the FTS config table.
+    // usermerge 2: those merges combine any level holding two segments (with the default 4, and crisis
+    // merges at 16 during a big write, levels were left with 2-3 segments each that no merge ever combined).
+    this.db.exec(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('automerge', 0); INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 2)`);
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
     if (!row) {
       this.db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
@@ -131,14 +144,29 @@ export class Store {
 
   /**
    * A PASSIVE checkpoint: copies what it can from the WAL without waiting on readers and never truncates
-   * the database file. TRUNCATE/RESTART are never used on a live database.
+   * the database file. TRUNCATE/RESTART are never used on a live database. On the checkpoint thread when
+   * the daemon started one (`checkpointOffThread`), else right here.
    */
-  checkpoint(reason: string): CheckpointResult {
+  checkpoint(reason: string): void {
+    if (this.checkpointer) return this.checkpointer.request(reason);
+    const t0 = performance.now();
     const row = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-    const r = row[0] ?? { busy: 0, log: 0, checkpointed: 0 };
-    this.lastCheckpoint = { at: Date.now(), busy: r.busy, logFrames: r.log, checkpointedFrames: r.checkpointed, reason };
+    this.record({ reason, ok: true, ...row[0], ms: performance.now() - t0 });
+  }
+
+  /**
+   * From now on checkpoints run on a thread with its own connection: after a full index of a large project
+   * one copies tens of MB and held the event loop for 40+ ms.
+   */
+  checkpointOffThread(onError: (message: string) => void): void {
+    this.checkpointer ??= new Checkpointer(this.path, (r) => (r.ok ? this.record(r) : onError(r.error ?? 'unknown error')));
+  }
+
+  private record(r: CheckpointReply): void {
+    const ms = Math.round(r.ms * 10) / 10;
+    this.lastCheckpoint = { at: Date.now(), busy: r.busy ?? 0, logFrames: r.log ?? 0, checkpointedFrames: r.checkpointed ?? 0, reason: r.reason, ms };
     this.checkpointCount++;
-    return this.lastCheckpoint;
+    this.slowestCheckpointMs = Math.max(this.slowestCheckpointMs, ms);
   }
 
   info(): SqliteInfo {
@@ -151,6 +179,7 @@ export class Store {
       walBytes: fileSize(`${this.path}-wal`),
       lastCheckpoint: this.lastCheckpoint,
       checkpoints: this.checkpointCount,
+      slowestCheckpointMs: this.slowestCheckpointMs,
     };
   }
 
@@ -161,6 +190,9 @@ export class Store {
 
   close(): void {
     if (!this.db.open) return;
+    // The thread's connection closes as the thread stops; the last checkpoint runs here.
+    void this.checkpointer?.close();
+    this.checkpointer = undefined;
     try {
       this.checkpoint('close');
     } catch {

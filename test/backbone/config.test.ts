@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callTool, connectMcp, daemonPids, REPO, runCli, scopedProcesses, type McpSession } from '../helpers/processes.js';
@@ -33,6 +34,24 @@ describe('daemon settings', () => {
     const res = await callTool(s, 'list_projects');
     expect(res.isError).toBe(true);
     expect(res.text).toContain('CODEHIVE_SQLITE_MMAP_SIZE');
+  });
+
+  it('background threads run at a lower CPU priority than the main thread; checkpoints run on one of them', async () => {
+    const t = scope.env({});
+    expect((await runCli(t, ['index', FIXTURE], FIXTURE)).code).toBe(0);
+    const json = JSON.parse((await runCli(t, ['status', '--json'])).stdout);
+    const nice = (tid: string) => {
+      const stat = readFileSync(`/proc/${json.pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const tids = readdirSync(`/proc/${json.pid}/task`);
+    expect(nice(String(json.pid))).toBe(0);
+    // Parse workers, the resolve worker and the checkpoint thread.
+    expect(tids.filter((tid) => nice(tid) === 10).length).toBeGreaterThanOrEqual(3);
+    // The checkpoint thread answered: the last checkpoint is recorded with what it copied.
+    expect(json.sqlite.lastCheckpoint).toMatchObject({ busy: 0 });
+    expect(json.sqlite.lastCheckpoint.logFrames).toBeGreaterThan(0);
+    expect(json.sqlite.lastCheckpoint.checkpointedFrames).toBe(json.sqlite.lastCheckpoint.logFrames);
   });
 
   it('CODEHIVE_ALLOWED_ROOTS confines what can be indexed', async () => {
