@@ -21,7 +21,7 @@ import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, dropSnapshotPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
+import { applyDelta, applyDiff, dropSnapshotPaced, mergeSearchIndexPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -130,6 +130,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
         building = s;
         this.active.add(s);
       });
+      await mergeSearchIndexPaced(this.store, opts.signal);
+      this.store.checkpoint('index');
       report.durationMs = Date.now() - started;
       return report;
     } catch (err) {
