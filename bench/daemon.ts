@@ -118,6 +118,15 @@ async function main(): Promise<void> {
   line(`round trip list_projects (sequential, 300): p50 ${pct(rt, 50).toFixed(2)} ms · p99 ${pct(rt, 99).toFixed(2)} ms`);
   line(`RSS: shim ${rssMb(first.pid).toFixed(1)} MB [goal < 60 MB] · daemon ${rssMb(daemonPid(env.CODEHIVE_CACHE_DIR!)).toFixed(1)} MB`);
 
+  // An agent's pace: one search at a time with a pause between, so the watcher is quiet when each arrives.
+  const paced: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await sleep(600);
+    paced.push(await call(first, 'search_graph', { query: `stream ${i}`, limit: 10 }));
+  }
+  paced.sort((a, b) => a - b);
+  line(`search_graph one at a time, 0.6 s apart (20): p50 ${pct(paced, 50).toFixed(1)} ms · p99 ${pct(paced, 99).toFixed(1)} ms`);
+
   // Concurrency: N sessions × 50 concurrent searches each.
   const queries = ['stream', 'effect', 'map', 'parse', 'layer', 'schedule', 'fiber', 'context'];
   const sessions: Shim[] = [first];

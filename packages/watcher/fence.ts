@@ -1,6 +1,6 @@
 /**
- * A read-your-writes fence. @parcel/watcher batches native events for ~50 ms (up to ~500 ms in a long burst)
- * before they reach JavaScript, so "take what the watcher has seen" right after an edit would miss an edit saved
+ * A read-your-writes fence. @parcel/watcher hands native events to JavaScript at once when it has delivered
+ * nothing for 500 ms, and otherwise batches them until 50 ms pass without a new one (at most ~500 ms), so "take what the watcher has seen" right after an edit would miss an edit saved
  * a few milliseconds earlier. The fence closes that gap without sleeping blindly:
  *
  *   write a uniquely named file into a private fence dir that is watched through the same @parcel/watcher
@@ -25,6 +25,8 @@ export interface Fence {
 
 /** Wait used when the fence itself cannot be watched: a little over @parcel/watcher's native batching. */
 const FALLBACK_WAIT_MS = 75;
+/** Quiet time after the last fence before its files are deleted. */
+const SWEEP_AFTER_MS = 2_000;
 
 export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): Fence {
   let ready: Promise<Subscription | null> | null = null;
@@ -32,6 +34,25 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
   let ownsDir = false;
   let seq = 0;
   const waiters = new Map<string, () => void>();
+  // Fence files are deleted in a batch once fences pause, not one by one: @parcel/watcher hands over an event
+  // at once when it has delivered nothing for 500 ms, and otherwise only after 50 ms of quiet. Deleting each
+  // fence file right away made a delivery of its own, so the next query's fence always waited the 50 ms.
+  const litter: string[] = [];
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const sweep = () => {
+    for (const f of litter.splice(0)) {
+      try {
+        unlinkSync(f);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const sweepLater = () => {
+    clearTimeout(sweepTimer);
+    sweepTimer = setTimeout(() => (waiters.size ? sweepLater() : sweep()), SWEEP_AFTER_MS);
+    sweepTimer.unref();
+  };
 
   const start = (): Promise<Subscription | null> => {
     ready ??= (async () => {
@@ -87,16 +108,15 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
       const ok = await seen;
       clearTimeout(timer);
       waiters.delete(name);
-      try {
-        unlinkSync(file);
-      } catch {
-        /* already gone */
-      }
+      litter.push(file);
+      sweepLater();
       if (!ok) log.debug('watch.fence_timeout', { timeoutMs });
       // Other subscriptions' callbacks of the same native round run in this or the next macrotask.
       await sleep(1);
     },
     async close() {
+      clearTimeout(sweepTimer);
+      sweep();
       const sub = ready ? await ready : null;
       ready = null;
       for (const done of waiters.values()) done();

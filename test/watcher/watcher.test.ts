@@ -4,7 +4,7 @@
  */
 import watcher from '@parcel/watcher';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWatchManager, type SubscribeFn, type WatchManager, type WatchManagerOptions } from '../../packages/watcher/index.js';
@@ -21,7 +21,7 @@ function setup(files: Record<string, string> = { 'src/a.ts': 'export const a = 1
   const rec = recorder(opts.slowMs);
   const m = createWatchManager({ log, onBatch: rec.onBatch, debounceMs: 100, maxWaitMs: 1000, fenceDir: join(logDir, 'fence'), ...opts });
   managers.push(m);
-  return { root, log, rec, m };
+  return { root, log, rec, m, fenceDir: join(logDir, 'fence') };
 }
 
 afterEach(async () => {
@@ -113,6 +113,18 @@ describe('watcher', () => {
     await m.flush(1);
     expect(rec.paths().has('src/b.ts')).toBe(true);
     expect(m.pending(1).paths).toBe(0);
+  });
+
+  it('fence files are kept while fences run and deleted together once they pause', async () => {
+    const { root, rec, m, fenceDir } = setup(undefined, { debounceMs: 60_000, maxWaitMs: 60_000 });
+    await m.watch(1, root);
+    for (let i = 0; i < 5; i++) {
+      write(root, `src/f${i}.ts`, `export const f${i} = ${i};\n`);
+      await m.flush(1); // each flush still sees the edit made just before it
+      expect(rec.paths().has(`src/f${i}.ts`)).toBe(true);
+    }
+    expect(readdirSync(fenceDir).length).toBeGreaterThan(0);
+    await waitFor(() => readdirSync(fenceDir).length === 0, 'the fence dir swept');
   });
 
   it('a deleted project root stops its watcher cleanly', async () => {
