@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildInfo, cachePaths, socketPathFor, type CachePaths } from '../config/index.js';
+import { buildInfo, cachePaths, daemonProcessEnv, socketPathFor, type CachePaths } from '../config/index.js';
 import { pidAlive, readRegistration } from '../config/registration.js';
 import { logTail, type Logger } from '../log/index.js';
 import {
@@ -170,7 +170,7 @@ async function spawnDaemon(paths: CachePaths, env: NodeJS.ProcessEnv, log: Logge
       stdio: ['ignore', out, out],
       // The daemon must not inherit our cwd's fate (an unmounted dir) nor hold it busy.
       cwd: paths.dir,
-      env: { ...env, CODEHIVE_START_LOCK_HELD: '1' },
+      env: { ...daemonProcessEnv(env), CODEHIVE_START_LOCK_HELD: '1' },
     });
   } finally {
     closeSync(out);

@@ -115,6 +115,17 @@ export interface DaemonSettings {
 const DEFAULT_MMAP = 64 * 1024 * 1024;
 
 /** Reads the daemon's settings from the environment; any invalid value is a CONFIG_INVALID error. */
+/**
+ * The environment a daemon process starts with. MALLOC_ARENA_MAX=2 (unless the user chose a value): glibc
+ * gives every thread that allocates its own malloc arena and keeps what those threads freed; with parse
+ * workers, the resolve worker and the checkpoint thread the daemon held ~100 MB more after a full index of
+ * effect (RSS 460-500 MB instead of 350-420; same speed). Read by glibc at process start, so it must be set
+ * by whoever spawns the daemon.
+ */
+export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2' };
+}
+
 export function daemonSettings(env: NodeJS.ProcessEnv = process.env): DaemonSettings {
   return {
     mmapSize: intSetting(env, 'CODEHIVE_SQLITE_MMAP_SIZE', DEFAULT_MMAP, 0, 2 ** 40, 'bytes (0 turns mmap off)'),

@@ -46,6 +46,8 @@ describe('daemon settings', () => {
     };
     const tids = readdirSync(`/proc/${json.pid}/task`);
     expect(nice(String(json.pid))).toBe(0);
+    // Spawned with two malloc arenas (see daemonProcessEnv), the user's own choice left alone.
+    expect(readFileSync(`/proc/${json.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     // Parse workers, the resolve worker and the checkpoint thread.
     expect(tids.filter((tid) => nice(tid) === 10).length).toBeGreaterThanOrEqual(3);
     // The checkpoint thread answered: the last checkpoint is recorded with what it copied.
