@@ -58,9 +58,15 @@ export function getProject(store: Store, id: number): ProjectRow | undefined {
   return r && toRow(r);
 }
 
+/**
+ * The project row for a root. Every tool call looks its project up (and parses its stats JSON); rows change
+ * only through Store.write, so the answer is memoised until the next write. Callers must not mutate it.
+ */
 export function projectByRoot(store: Store, root: string): ProjectRow | undefined {
-  const r = store.stmt(`SELECT ${COLUMNS} FROM projects WHERE root = ?`).get(root) as RawProject | undefined;
-  return r && toRow(r);
+  return store.memo.get(`projectByRoot ${root}`, () => {
+    const r = store.stmt(`SELECT ${COLUMNS} FROM projects WHERE root = ?`).get(root) as RawProject | undefined;
+    return r && toRow(r);
+  });
 }
 
 /** The project row for a root, created (state `new`) if absent. `root` must already be a realpath. */
@@ -83,14 +89,17 @@ export function setProjectState(store: Store, id: number, state: ProjectState, e
 
 /**
  * The project whose root contains `path` (longest root wins, so a nested project beats its parent).
+ * Memoised until the next write, like projectByRoot.
  */
 export function projectContaining(store: Store, path: string): ProjectRow | undefined {
-  const r = store
-    .stmt(
-      `SELECT ${COLUMNS} FROM projects
-       WHERE root = @path OR substr(@path, 1, length(root) + 1) = root || '/' OR root = '/'
-       ORDER BY length(root) DESC LIMIT 1`,
-    )
-    .get({ path }) as RawProject | undefined;
-  return r && toRow(r);
+  return store.memo.get(`projectContaining ${path}`, () => {
+    const r = store
+      .stmt(
+        `SELECT ${COLUMNS} FROM projects
+         WHERE root = @path OR substr(@path, 1, length(root) + 1) = root || '/' OR root = '/'
+         ORDER BY length(root) DESC LIMIT 1`,
+      )
+      .get({ path }) as RawProject | undefined;
+    return r && toRow(r);
+  });
 }
