@@ -26,6 +26,8 @@ export interface ChangeFeed {
   watched(projectId: number): boolean;
   /** Resolves once the project is watched and caught up with changes made while the daemon was down. */
   open(project: ProjectRow): Promise<void>;
+  /** Resolves once a watch being set up for the project is in place (at once when none is). */
+  subscribed(projectId: number): Promise<void>;
   state(projectId: number): string;
 }
 
@@ -126,6 +128,9 @@ export class ProjectResolver {
   }
 
   async freshness(project: ProjectRow): Promise<Freshness> {
+    // Right after a first index the daemon starts watching the project: report the watch it is setting up
+    // (an answer saying "watch stopped · may miss recent edits" right after index_repository misleads).
+    await this.feed.subscribed(project.id);
     const watch = this.feed.state(project.id);
     const pendingChanges = this.feed.watched(project.id) && watch === 'watching' ? this.feed.pending(project.id) : await this.changedOnDisk(project);
     return {

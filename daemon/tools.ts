@@ -159,7 +159,14 @@ export function buildToolContext(deps: ContextDeps, scope: CallScope): ToolConte
  */
 export function localToolStack(store: Store, settings: DaemonSettings, log: Logger, indexer: Indexer) {
   const jobs = new JobManager(indexer, log);
-  const unwatched: ChangeFeed = { pending: () => 0, flush: async () => undefined, watched: () => false, state: () => 'off', open: async () => undefined };
+  const unwatched: ChangeFeed = {
+    pending: () => 0,
+    flush: async () => undefined,
+    watched: () => false,
+    state: () => 'off',
+    open: async () => undefined,
+    subscribed: async () => undefined,
+  };
   const projects = new ProjectResolver(store, jobs, unwatched, settings, indexer);
   const deps: ContextDeps = { store, settings, log, jobs, projects, forget: async () => undefined };
   return { jobs, projects, context: (scope: CallScope) => buildToolContext(deps, scope) };

@@ -38,6 +38,8 @@ export class ProjectWatchers implements ChangeFeed {
 
   /** Projects opened since the daemon started: watched, and caught up with what changed while it was down. */
   private readonly opened = new Map<number, Promise<void>>();
+  /** Subscriptions being set up (the first part of an open). */
+  private readonly subscribing = new Map<number, Promise<unknown>>();
 
   /**
    * Watches a project (once) and catches up with what changed while nobody watched. `afterIndex`: the caller
@@ -53,9 +55,15 @@ export class ProjectWatchers implements ChangeFeed {
   }
 
   private async doOpen(project: Pick<ProjectRow, 'id' | 'root'>, afterIndex: boolean): Promise<void> {
-    const state = (await this.manager.watch(project.id, project.root)).state;
+    const watching = this.manager.watch(project.id, project.root);
+    this.subscribing.set(project.id, watching);
+    const state = (await watching.finally(() => this.subscribing.delete(project.id))).state;
     if (afterIndex && state !== 'watching' && state !== 'polling') return;
     await this.jobs.run(project.root, 'incremental').catch((err) => this.log.warn('catch-up failed', { root: project.root, err: (err as Error).message }));
+  }
+
+  async subscribed(projectId: number): Promise<void> {
+    await this.subscribing.get(projectId)?.catch(() => undefined);
   }
 
   unwatch(projectId: number): Promise<void> {

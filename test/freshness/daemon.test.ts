@@ -61,7 +61,10 @@ describe('fresh answers across sessions (watching on)', () => {
     t = makeTestEnv({ CODEHIVE_WATCH: '1' });
     a = await connectMcp(t, repo, 'window-a');
     b = await connectMcp(t, repo, 'window-b');
-    expect((await callTool(a, 'index_repository', { path: repo })).isError).toBe(false);
+    const indexed = await callTool(a, 'index_repository', { path: repo });
+    expect(indexed.isError).toBe(false);
+    // The daemon starts watching what it indexed, and the answer already says so (not "watch stopped").
+    expect(indexed.text).toMatch(/· watch watching$/);
     writeFileSync(join(repo, 'src/util/config.ts'), readFileSync(join(repo, 'src/util/config.ts'), 'utf8') + '\nexport function freshlyAdded(): number {\n  return 42;\n}\n');
     const r = await callTool(b, 'search_graph', { name_pattern: '^freshlyAdded$' });
     expect(r.text).toContain('src/util/config.ts#freshlyAdded');
