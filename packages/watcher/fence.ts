@@ -25,6 +25,8 @@ export interface Fence {
 
 /** Wait used when the fence itself cannot be watched: a little over @parcel/watcher's native batching. */
 const FALLBACK_WAIT_MS = 75;
+/** After a fence's event, how long other subscriptions' events of the same round get to arrive. */
+const POST_FENCE_MS = 4;
 /** Quiet time after the last fence before its files are deleted. */
 const SWEEP_AFTER_MS = 2_000;
 
@@ -111,8 +113,13 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
       litter.push(file);
       sweepLater();
       if (!ok) log.debug('watch.fence_timeout', { timeoutMs });
-      // Other subscriptions' callbacks of the same native round run in this or the next macrotask.
-      await sleep(1);
+      // Other subscriptions' events of the same native round reach JavaScript through their own async
+      // handles, signalled by the watcher thread one after another: one of them can land in the next event-loop
+      // turn, later still if that thread was preempted between the two (seen once under a full test run on
+      // 2 cores with a 1 ms wait: an unlink applied one batch late). Two turns and a few ms cover that.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      await sleep(POST_FENCE_MS);
     },
     async close() {
       clearTimeout(sweepTimer);
