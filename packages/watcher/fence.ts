@@ -27,7 +27,7 @@ export interface Fence {
 const FALLBACK_WAIT_MS = 75;
 /** After a fence's event, how long other subscriptions' events of the same round get to arrive. */
 const POST_FENCE_MS = 4;
-/** Quiet time after the last fence before its files are deleted. */
+/** Fence files are deleted this long after the first one not yet deleted. */
 const SWEEP_AFTER_MS = 2_000;
 
 export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): Fence {
@@ -36,7 +36,7 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
   let ownsDir = false;
   let seq = 0;
   const waiters = new Map<string, () => void>();
-  // Fence files are deleted in a batch once fences pause, not one by one: @parcel/watcher hands over an event
+  // Fence files are deleted in batches, not one by one: @parcel/watcher hands over an event
   // at once when it has delivered nothing for 500 ms, and otherwise only after 50 ms of quiet. Deleting each
   // fence file right away made a delivery of its own, so the next query's fence always waited the 50 ms.
   const litter: string[] = [];
@@ -50,9 +50,15 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
       }
     }
   };
+  // At most SWEEP_AFTER_MS after the first unswept fence, busy or not: postponing the sweep until fences
+  // paused let a daemon under steady traffic pile up a file per fence for as long as the traffic lasted.
+  // (Under steady traffic fences come less than 500 ms apart and wait the 50 ms anyway.)
   const sweepLater = () => {
-    clearTimeout(sweepTimer);
-    sweepTimer = setTimeout(() => (waiters.size ? sweepLater() : sweep()), SWEEP_AFTER_MS);
+    if (sweepTimer) return;
+    sweepTimer = setTimeout(() => {
+      sweepTimer = undefined;
+      sweep();
+    }, SWEEP_AFTER_MS);
     sweepTimer.unref();
   };
 
@@ -123,6 +129,7 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
     },
     async close() {
       clearTimeout(sweepTimer);
+      sweepTimer = undefined;
       sweep();
       const sub = ready ? await ready : null;
       ready = null;

@@ -127,6 +127,21 @@ describe('watcher', () => {
     await waitFor(() => readdirSync(fenceDir).length === 0, 'the fence dir swept');
   });
 
+  it('under steady traffic fence files are still swept, not piled up until traffic stops', async () => {
+    const { root, m, fenceDir } = setup(undefined, { debounceMs: 60_000, maxWaitMs: 60_000 });
+    await m.watch(1, root);
+    // Fences back to back for well over the sweep delay; the dir must have been emptied meanwhile.
+    let fences = 0;
+    let sawSwept = false;
+    const until = Date.now() + 5_000;
+    while (Date.now() < until) {
+      await m.flush(1);
+      fences++;
+      if (fences > 5 && readdirSync(fenceDir).length < fences - 2) sawSwept = true;
+    }
+    expect(sawSwept).toBe(true);
+  });
+
   it('a deleted project root stops its watcher cleanly', async () => {
     const { root, log, rec, m } = setup({ 'src/a.ts': 'x', 'src/deep/b.ts': 'y' }, { pollIntervalMs: 200 });
     await m.watch(1, root);
