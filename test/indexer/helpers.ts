@@ -10,6 +10,7 @@ import type { DaemonSettings } from '../../packages/config/index.js';
 import { createIndexer, type CodehiveIndexer } from '../../packages/indexer/index.js';
 import type { Logger } from '../../packages/log/index.js';
 import { Store } from '../../packages/store/db.js';
+import { afterAll, beforeAll } from 'vitest';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/indexer/', import.meta.url));
 
@@ -120,4 +121,17 @@ export function copyZodCorpus(into: string): string {
   const root = join(into, 'zod-v3');
   cpSync(ZOD_V3, root, { recursive: true, filter: (src) => !src.includes('/tests') && !src.includes('/benchmarks') });
   return root;
+}
+
+/** An Env holding a fresh copy of the zod corpus for the calling test file, opened before its tests and closed after. */
+export function useZodCorpus(): { readonly env: Env; readonly root: string } {
+  const held = {} as { env: Env; root: string };
+  beforeAll(() => {
+    held.env = openEnv();
+    held.root = copyZodCorpus(held.env.dir);
+  });
+  afterAll(async () => {
+    await held.env.close();
+  });
+  return held;
 }

@@ -8,55 +8,47 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packGraph, unpackGraph } from '../../packages/indexer/transfer.js';
 import type { Graph } from '../../packages/indexer/resolve/graph.js';
-import { copyZodCorpus, openEnv, type Env } from './helpers.js';
+import { useZodCorpus } from './helpers.js';
 
-let env: Env;
-let root: string;
-beforeAll(() => {
-  env = openEnv();
-  root = copyZodCorpus(env.dir);
-});
-afterAll(async () => {
-  await env.close();
-});
+const zod = useZodCorpus();
 
-const ftsRows = () => (env.store.db.prepare(`SELECT count(*) AS n FROM nodes_fts_data`).get() as { n: number }).n;
-const ftsConfig = (k: string) => (env.store.db.prepare(`SELECT v FROM nodes_fts_config WHERE k = ?`).get(k) as { v: number } | undefined)?.v;
+const ftsRows = () => (zod.env.store.db.prepare(`SELECT count(*) AS n FROM nodes_fts_data`).get() as { n: number }).n;
+const ftsConfig = (k: string) => (zod.env.store.db.prepare(`SELECT v FROM nodes_fts_config WHERE k = ?`).get(k) as { v: number } | undefined)?.v;
 
 describe('full-text index upkeep', () => {
   /** One-file edits, each re-indexed in place: every one writes a new small FTS segment. */
   async function edits(n: number, tag: string): Promise<void> {
     for (let i = 0; i < n; i++) {
-      appendFileSync(join(root, 'ZodError.ts'), `\nexport function ${tag}${i}(): number { return ${i}; }\n`);
-      await env.indexer.index(root, { mode: 'incremental', changedPaths: ['ZodError.ts'] });
+      appendFileSync(join(zod.root, 'ZodError.ts'), `\nexport function ${tag}${i}(): number { return ${i}; }\n`);
+      await zod.env.indexer.index(zod.root, { mode: 'incremental', changedPaths: ['ZodError.ts'] });
     }
   }
 
   it('stays consistent and merged across full and incremental re-indexes', async () => {
     expect(ftsConfig('automerge')).toBe(0);
-    await env.indexer.index(root, { mode: 'full' });
-    await env.indexer.index(root, { mode: 'full' });
+    await zod.env.indexer.index(zod.root, { mode: 'full' });
+    await zod.env.indexer.index(zod.root, { mode: 'full' });
     const base = ftsRows();
     await edits(12, 'merged');
     // Throws SQLITE_CORRUPT_VTAB when the index and the nodes table disagree.
-    env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('integrity-check', 1)`).run();
+    zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('integrity-check', 1)`).run();
     expect(ftsRows()).toBeLessThanOrEqual(base + 3);
-    const hits = env.store.db.prepare(`SELECT count(*) AS n FROM nodes_fts WHERE nodes_fts MATCH 'merged11'`).get() as { n: number };
+    const hits = zod.env.store.db.prepare(`SELECT count(*) AS n FROM nodes_fts WHERE nodes_fts MATCH 'merged11'`).get() as { n: number };
     expect(hits.n).toBe(1);
   });
 
   it('the check above can fail: with the paced merge unable to act, the same edits pile up segments', async () => {
     const base = ftsRows();
     // usermerge 16: the paced merge finds no level worth merging (automerge is still off).
-    env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 16)`).run();
+    zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 16)`).run();
     try {
       await edits(12, 'piled');
       expect(ftsRows()).toBeGreaterThan(base + 8);
     } finally {
-      env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 2)`).run();
+      zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 2)`).run();
     }
   });
 });
