@@ -3,13 +3,10 @@
  * of one). Tasks queue FIFO; each worker runs one at a time. A worker that dies (a native crash in a parser)
  * fails only its task and is replaced.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
+import { compiledWorkerUrl } from '../config/worker-url.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
@@ -106,7 +103,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(this.opts.entry ?? 'worker.js'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
+    const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
     const slot: Slot = { worker, current: null };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
       const task = slot.current;
@@ -135,14 +132,3 @@ export class WorkerPool {
   }
 }
 
-/**
- * The worker's entry. Built code ships `worker.js` next to this file. Run from TypeScript sources (vitest)
- * a worker thread cannot load `.ts`, so the compiled worker in dist/ is used: `npm test` builds first.
- */
-function workerUrl(entry: string): URL {
-  const js = new URL(`./${entry}`, import.meta.url);
-  if (existsSync(fileURLToPath(js))) return js;
-  const built = new URL(`../../dist/packages/indexer/${entry}`, import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new CodehiveError('INTERNAL', `the parser worker is not built (${fileURLToPath(built)}); run \`npm run build\``);
-}

@@ -102,6 +102,12 @@ export interface WriteHooks {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The next batch size for work that took `size` units since `t0`: scaled to last about TX_BUDGET_MS. */
+function sizedToBudget(size: number, t0: number, min: number, max: number): number {
+  const ms = Math.max(0.25, performance.now() - t0);
+  return Math.max(min, Math.min(max, Math.round((size * TX_BUDGET_MS) / ms)));
+}
+
 /** Rows in transactions of about TX_BUDGET_MS each, yielding to the event loop between them. */
 async function paced<T>(store: Store, rows: T[], write: (row: T) => void, signal: AbortSignal | undefined, onBatch: (n: number) => void): Promise<void> {
   let i = 0;
@@ -453,8 +459,7 @@ async function inPages<T extends { id: number }>(page: Database.Statement, snaps
     for (const r of rows) each(r);
     if (rows.length < limit) return;
     after = rows[rows.length - 1]!.id;
-    const ms = Math.max(0.25, performance.now() - t0);
-    limit = Math.max(64, Math.min(20_000, Math.round((limit * TX_BUDGET_MS) / ms)));
+    limit = sizedToBudget(limit, t0, 64, 20_000);
     await yieldToLoop();
   }
 }
@@ -495,8 +500,7 @@ export async function mergeSearchIndexPaced(store: Store, signal?: AbortSignal):
     store.write(() => merge.run(pages));
     // SQLite's documented test: fewer than 2 changes means there was nothing left to merge.
     if ((changes.get() as number) - before < 2) return;
-    const ms = Math.max(0.25, performance.now() - t0);
-    pages = Math.max(4, Math.min(4096, Math.round((pages * TX_BUDGET_MS) / ms)));
+    pages = sizedToBudget(pages, t0, 4, 4096);
     await yieldToLoop();
   }
 }
@@ -514,8 +518,7 @@ export async function dropSnapshotPaced(store: Store, snapshot: number): Promise
       const t0 = performance.now();
       const { changes } = store.write(() => del.run(snapshot, n));
       if (changes < n) break;
-      const ms = Math.max(0.25, performance.now() - t0);
-      n = Math.max(32, Math.min(20_000, Math.round((n * TX_BUDGET_MS) / ms)));
+      n = sizedToBudget(n, t0, 32, 20_000);
       await yieldToLoop();
     }
   }

@@ -3,9 +3,8 @@
  * made while one runs are coalesced into one more run after it: a checkpoint copies everything committed
  * so far, so two queued ones would do the work of one.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerUrl } from '../config/worker-url.js';
 
 export interface CheckpointReply {
   reason: string;
@@ -23,7 +22,7 @@ export class Checkpointer {
   private queued: string | null = null;
 
   constructor(dbPath: string, onReply: (r: CheckpointReply) => void) {
-    this.worker = new Worker(workerUrl(), { workerData: { path: dbPath } });
+    this.worker = new Worker(compiledWorkerUrl(import.meta.url, 'checkpoint-worker.js', 'the checkpoint thread'), { workerData: { path: dbPath } });
     this.worker.unref();
     this.worker.on('message', (r: CheckpointReply) => {
       this.running = false;
@@ -53,11 +52,4 @@ export class Checkpointer {
   close(): Promise<number> {
     return this.worker.terminate();
   }
-}
-
-/** The compiled worker next to this module, or under dist/ when this module runs from source (tests). */
-function workerUrl(): URL {
-  const js = new URL('./checkpoint-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return js;
-  return new URL('../../dist/packages/store/checkpoint-worker.js', import.meta.url);
 }
