@@ -147,6 +147,9 @@ function formatStatus(s: DaemonStatus): string {
     ...(s.eventLoop ? [`  event loop delay p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms (last ${duration(s.eventLoop.windowMs)})`] : []),
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,
     `  last checkpoint  ${cp ? `${ago(cp.at)} (PASSIVE, ${cp.reason}): busy ${cp.busy}, log ${cp.logFrames} frames, checkpointed ${cp.checkpointedFrames}, ${cp.ms ?? '?'} ms (slowest ${q.slowestCheckpointMs ?? '?'} ms)` : 'none yet'}`,
+    ...(s.indexer
+      ? [`  indexer threads  ${s.indexer.parseWorkers} parse (${s.indexer.parsing} busy, ${s.indexer.parseWorkerGcs} idle GCs), ${s.indexer.resolveWorkers} resolve`]
+      : []),
     ...(s.memo ? [`  answer memo      ${s.memo.entries} remembered, ${s.memo.hits} hits, ${s.memo.misses} misses (dropped at every write)`] : []),
     `Sessions (${s.sessions.length})`,
     ...s.sessions.map((x) => `  ${x.client.padEnd(24)} pid ${String(x.pid).padEnd(7)} ${x.kind.padEnd(4)} since ${ago(x.since)}  calls ${x.calls}  cwd ${x.cwd}`),

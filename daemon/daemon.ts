@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { CachePaths, DaemonSettings } from '../packages/config/index.js';
 import { removeRegistration, writeRegistration } from '../packages/config/registration.js';
-import type { Indexer } from '../packages/indexer/api.js';
+import type { Indexer, IndexerThreads } from '../packages/indexer/api.js';
 import type { Logger } from '../packages/log/index.js';
 import { CodehiveError, PROTOCOL_VERSION, type BuildInfo, type HealthReply } from '../packages/protocol/index.js';
 import type { Store } from '../packages/store/db.js';
@@ -182,6 +182,10 @@ export class Daemon {
     if (now - this.idleSince >= this.settings.idleTimeoutSec * 1000) {
       void this.shutdown(`idle for ${this.settings.idleTimeoutSec}s with no session`, true);
     }
+  }
+
+  indexerThreads(): IndexerThreads {
+    return this.indexer.threads();
   }
 
   health(): HealthReply {

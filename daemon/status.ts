@@ -3,6 +3,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { SqliteInfo } from '../packages/store/db.js';
+import type { IndexerThreads } from '../packages/indexer/api.js';
 import type { MemoStats } from '../packages/store/memo.js';
 import { listProjects } from '../packages/store/projects.js';
 import type { Daemon } from './daemon.js';
@@ -40,6 +41,7 @@ export interface DaemonStatus {
   sqlite: SqliteInfo & { path: string; openedBy: string };
   /** Read answers remembered until the next write (packages/store/memo.ts). */
   memo: MemoStats;
+  indexer: IndexerThreads;
   sessions: Array<{ id: string; kind: string; client: string; pid: number; cwd: string; since: number; calls: number }>;
   projects: ProjectStatus[];
   jobs: JobInfo[];
@@ -119,6 +121,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
     memo: d.store.memo.stats(),
+    indexer: d.indexerThreads(),
     sessions: d.sessions.list().map((s) => ({
       id: s.id,
       kind: s.kind,

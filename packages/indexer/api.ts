@@ -53,5 +53,17 @@ export interface Indexer {
    * scan, no parsing): the freshness ("N files changed since") of an answer.
    */
   changedSince(projectId: number): Promise<string[]>;
+  /** The indexer's threads right now (status shows them). */
+  threads(): IndexerThreads;
   close(): Promise<void>;
+}
+
+export interface IndexerThreads {
+  /** Parse workers alive (they are ended after 30 s idle), and how many are parsing. */
+  parseWorkers: number;
+  parsing: number;
+  /** Full GCs the parse workers ran when they went quiet (each frees the native memory of parsed trees). */
+  parseWorkerGcs: number;
+  /** 1 while the resolve worker (which keeps facts between runs) is alive. */
+  resolveWorkers: number;
 }

@@ -14,7 +14,7 @@ import { CodehiveError } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
 import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
 import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
-import type { IndexOptions, IndexProgress, IndexReport, Indexer, SkippedFile } from './api.js';
+import type { IndexOptions, IndexProgress, IndexReport, Indexer, IndexerThreads, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
 import { FACTS_VERSION, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
@@ -86,6 +86,11 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   activeSnapshots(): number[] {
     return [...this.active];
+  }
+
+  threads(): IndexerThreads {
+    const parse = this.pool.stats();
+    return { parseWorkers: parse.workers, parsing: parse.busy, parseWorkerGcs: parse.gcs, resolveWorkers: this.resolver.stats().workers };
   }
 
   async sweepOrphans(): Promise<number[]> {

@@ -37,12 +37,19 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Full GCs the workers reported running on their own (worker.ts, after parsing enough). */
+  private gcs = 0;
 
   constructor(
     private readonly size: number,
     private readonly log: Logger,
     private readonly opts: PoolOptions = {},
   ) {}
+
+  /** Live workers, and the full GCs they ran when quiet (for status). */
+  stats(): { workers: number; busy: number; gcs: number } {
+    return { workers: this.slots.length, busy: this.slots.filter((s) => s.current).length, gcs: this.gcs };
+  }
 
   /** Starts a worker now if none is running (its start-up then overlaps the caller's other work). */
   warm(): void {
@@ -105,7 +112,8 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
     const slot: Slot = { worker, current: null };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string; gc?: true }) => {
+      if (m.gc) return void this.gcs++;
       const task = slot.current;
       if (!task || task.id !== m.id) return;
       slot.current = null;

@@ -73,6 +73,7 @@ function collectWhenQuiet(files: number): void {
     gcTimer = undefined;
     parsedSinceGc = 0;
     fullGc();
+    parentPort!.postMessage({ gc: true });
   }, GC_WHEN_QUIET_MS).unref();
 }
 
