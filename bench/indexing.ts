@@ -9,6 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { daemonProcessEnv } from '../packages/config/index.js';
+import { limitHeapGrowth } from '../packages/config/heap.js';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,6 +188,7 @@ export function renderTable(rows: IndexFigures[]): string {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.json) {
+    limitHeapGrowth(); // this child stands in for the daemon process
     if (args.corpora.length !== 1) throw new Error('--json measures exactly one --corpus');
     const figures = await measureCorpus(corpusByName(args.corpora[0]!));
     process.stdout.write(JSON.stringify(figures) + '\n');

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
+import { limitHeapGrowth } from '../packages/config/heap.js';
 import { buildInfo, cachePaths, daemonSettings, ensureSocketDir, socketPathFor, type CachePaths } from '../packages/config/index.js';
 import { pidAlive, readRegistration } from '../packages/config/registration.js';
 import { createIndexer } from '../packages/indexer/index.js';
@@ -24,6 +25,7 @@ import { Daemon } from './daemon.js';
 const EXIT_CONFIG = 78;
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  limitHeapGrowth();
   // Everything the daemon creates (database, WAL, logs, registration) is for its owner only.
   process.umask(0o077);
   const paths = cachePaths(env);

@@ -62,8 +62,8 @@ export interface IndexerThreads {
   /** Parse workers alive (they are ended after 30 s idle), and how many are parsing. */
   parseWorkers: number;
   parsing: number;
-  /** Full GCs the parse workers ran when they went quiet (each frees the native memory of parsed trees). */
-  parseWorkerGcs: number;
+  /** Parse workers replaced by fresh ones after heavy work (each returns the memory its parsing left). */
+  parseWorkersRecycled: number;
   /** 1 while the resolve worker (which keeps facts between runs) is alive. */
   resolveWorkers: number;
 }

@@ -30,6 +30,8 @@ export { watchIgnore, IgnoreRules } from './ignore-rules.js';
 const PARSE_BATCH = 24;
 /** …and at most this many bytes of source (a batch holds one file at least, however big). */
 const PARSE_BATCH_BYTES = 192 * 1024;
+/** A parse worker that parsed this many files is replaced by a fresh one when the pool goes quiet (pool.ts). */
+const RECYCLE_AFTER_FILES = 64;
 /** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
 const IN_PLACE_MAX_FILES = 200;
 /**
@@ -74,7 +76,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     private readonly settings: DaemonSettings,
     private readonly log: Logger,
   ) {
-    this.pool = new WorkerPool(Math.max(1, settings.workers), log);
+    this.pool = new WorkerPool(Math.max(1, settings.workers), log, { recycleAfterWeight: RECYCLE_AFTER_FILES });
     this.resolver = new WorkerPool(1, log, {
       entry: 'resolve-worker.js',
       idleRetireMs: RESOLVE_IDLE_RETIRE_MS,
@@ -90,7 +92,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   threads(): IndexerThreads {
     const parse = this.pool.stats();
-    return { parseWorkers: parse.workers, parsing: parse.busy, parseWorkerGcs: parse.gcs, resolveWorkers: this.resolver.stats().workers };
+    return { parseWorkers: parse.workers, parsing: parse.busy, parseWorkersRecycled: parse.recycled, resolveWorkers: this.resolver.stats().workers };
   }
 
   async sweepOrphans(): Promise<number[]> {
@@ -375,7 +377,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
             maxFileBytes: this.settings.maxFileBytes,
             files: batch.map((f) => ({ path: f.path, lang: f.lang, knownHash: live?.get(f.path)?.hash ?? null })),
           },
-        });
+        }, batch.length);
         results.push(...out);
         done += batch.length;
         onDone(done);

@@ -10,6 +10,8 @@ import { compiledWorkerUrl } from '../config/worker-url.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
+/** A worker that did heavy work is replaced once the pool has been quiet this long (see `recycleHeavy`). */
+const HEAVY_QUIET_MS = 500;
 
 export interface PoolOptions {
   /** The worker's module next to this file (default `worker.js`, the parse worker). */
@@ -18,11 +20,17 @@ export interface PoolOptions {
   idleRetireMs?: number;
   /** V8 heap limits of each worker. */
   resourceLimits?: ResourceLimits;
+  /**
+   * Work (the weight `run` is given) after which a worker is replaced by a fresh one as soon as the pool
+   * goes quiet. Unset: workers live until the pool idles IDLE_RETIRE_MS.
+   */
+  recycleAfterWeight?: number;
 }
 
 interface Pending {
   id: number;
   msg: unknown;
+  weight: number;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -30,6 +38,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   current: Pending | null;
+  /** Weight of the tasks it ran. */
+  worked: number;
 }
 
 export class WorkerPool {
@@ -37,8 +47,8 @@ export class WorkerPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
-  /** Full GCs the workers reported running on their own (worker.ts, after parsing enough). */
-  private gcs = 0;
+  /** Workers replaced after heavy work. */
+  private recycled = 0;
 
   constructor(
     private readonly size: number,
@@ -46,9 +56,9 @@ export class WorkerPool {
     private readonly opts: PoolOptions = {},
   ) {}
 
-  /** Live workers, and the full GCs they ran when quiet (for status). */
-  stats(): { workers: number; busy: number; gcs: number } {
-    return { workers: this.slots.length, busy: this.slots.filter((s) => s.current).length, gcs: this.gcs };
+  /** Live workers, how many are busy, and how many were replaced after heavy work (for status). */
+  stats(): { workers: number; busy: number; recycled: number } {
+    return { workers: this.slots.length, busy: this.slots.filter((s) => s.current).length, recycled: this.recycled };
   }
 
   /** Starts a worker now if none is running (its start-up then overlaps the caller's other work). */
@@ -56,10 +66,11 @@ export class WorkerPool {
     if (!this.closed && this.slots.length === 0) this.spawn();
   }
 
-  run<T>(msg: unknown): Promise<T> {
+  /** Queues a task; `weight` is how much work it is (files to parse), counted towards recycleAfterWeight. */
+  run<T>(msg: unknown, weight = 1): Promise<T> {
     if (this.closed) return Promise.reject(new CodehiveError('INTERNAL', 'the indexer is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, msg, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, msg, weight, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
     });
   }
@@ -84,16 +95,41 @@ export class WorkerPool {
     await Promise.all(idle.map((s) => s.worker.terminate()));
   }
 
+  /**
+   * Replaces workers that did heavy work with one fresh worker. A parse worker's memory after a full index
+   * (its V8 heap, and parsed trees whose native memory waits for wrappers V8 collects only on its own
+   * schedule) stayed with it: the soak's daemon climbed 54-61 MB/min through re-indexes, and 8 back-to-back
+   * full indexes of effect went 482 → 565 MB even with a full GC in the worker after each. Ending the worker
+   * returns all of it (8 full indexes: flat at 460-490 MB). The fresh standby keeps the next edit's parse
+   * off a cold start (module load and query compilation; the JIT warms again).
+   */
+  private async recycleHeavy(): Promise<void> {
+    const limit = this.opts.recycleAfterWeight ?? Infinity;
+    const heavy = this.slots.filter((s) => !s.current && s.worked >= limit);
+    for (const s of heavy) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
+    this.recycled += heavy.length;
+    await Promise.all(heavy.map((s) => s.worker.terminate()));
+    if (heavy.length) this.warm();
+  }
+
   private idleTimer: NodeJS.Timeout | null = null;
 
   private armIdleRetire(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     if (this.closed || this.queue.length || this.slots.some((s) => s.current)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (!this.queue.length && !this.slots.some((s) => s.current)) void this.retireIdle();
-    }, this.opts.idleRetireMs ?? IDLE_RETIRE_MS);
+    const heavy = this.slots.some((s) => s.worked >= (this.opts.recycleAfterWeight ?? Infinity));
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = null;
+        if (this.queue.length || this.slots.some((s) => s.current)) return;
+        if (heavy) {
+          // The standby then idles like any worker.
+          void this.recycleHeavy().then(() => this.armIdleRetire());
+        } else void this.retireIdle();
+      },
+      heavy ? HEAVY_QUIET_MS : (this.opts.idleRetireMs ?? IDLE_RETIRE_MS),
+    );
     this.idleTimer.unref();
   }
 
@@ -104,6 +140,7 @@ export class WorkerPool {
       if (!slot) return;
       const task = this.queue.shift()!;
       slot.current = task;
+      slot.worked += task.weight;
       slot.worker.ref(); // an in-flight task keeps the process alive; an idle pool does not
       slot.worker.postMessage({ id: task.id, msg: task.msg });
     }
@@ -111,9 +148,8 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
-    const slot: Slot = { worker, current: null };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string; gc?: true }) => {
-      if (m.gc) return void this.gcs++;
+    const slot: Slot = { worker, current: null, worked: 0 };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
       const task = slot.current;
       if (!task || task.id !== m.id) return;
       slot.current = null;

@@ -4,8 +4,6 @@
  * into facts. It never touches the database: better-sqlite3 lives in the main thread only. (Resolution runs
  * in the resolve worker, `resolve-worker.ts`.)
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import Parser from 'tree-sitter';
@@ -49,40 +47,10 @@ function run(msg: WorkerTask): unknown {
   });
 }
 
-/**
- * Trees live in native memory V8 does not count, and are freed only when their (tiny) JS wrappers are
- * collected. Wrappers that outlive a scavenge wait for a full GC, which V8 runs on its own heap's growth
- * only: over a day of edits and re-indexes a worker's native memory climbed by hundreds of MB. So a worker
- * that parsed enough files since its last full GC runs one as soon as it goes quiet — on its own thread, off
- * every other thread's path, and never in the middle of a job's batches (that slowed the parse).
- */
-setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-/** About a tenth of a 360-file project: a full index ends with one GC, a run of small edits every so often. */
-const GC_AFTER_FILES = 32;
-const GC_WHEN_QUIET_MS = 100;
-let parsedSinceGc = 0; // files
-let gcTimer: NodeJS.Timeout | undefined;
-
-function collectWhenQuiet(files: number): void {
-  parsedSinceGc += files;
-  if (gcTimer) clearTimeout(gcTimer);
-  gcTimer = undefined;
-  if (parsedSinceGc < GC_AFTER_FILES) return;
-  gcTimer = setTimeout(() => {
-    gcTimer = undefined;
-    parsedSinceGc = 0;
-    fullGc();
-    parentPort!.postMessage({ gc: true });
-  }, GC_WHEN_QUIET_MS).unref();
-}
-
 parentPort!.on('message', ({ id, msg }: { id: number; msg: WorkerTask }) => {
-  if (gcTimer) clearTimeout(gcTimer);
   try {
     parentPort!.postMessage({ id, ok: true, result: run(msg) });
   } catch (err) {
     parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err) });
   }
-  collectWhenQuiet(msg.task.files.length);
 });
