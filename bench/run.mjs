@@ -27,6 +27,7 @@ const BENCHMARKS = [
   { name: 'accuracy', file: 'accuracy.js', corpus: true, about: 'CALLS edges vs the TypeScript checker: precision, recall' },
   // ── other benchmarks (daemon, shim, …) go below this line ──
   { name: 'daemon', file: 'daemon.js', corpus: true, about: 'shim start-up cold/warm, round trip, RSS, search_graph p50/p99 and calls/s at 1/4/8/16 sessions' },
+  { name: 'memory', file: 'memory.js', corpus: true, about: 'daemon RSS and heap over back-to-back full re-indexes (bounded memory: a flat tail)' },
   { name: 'freshness', file: 'freshness.js', corpus: false, about: 'edit → visible latency (p50/p95 over 50 edits), idle watcher CPU' },
 ];
 

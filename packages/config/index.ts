@@ -114,17 +114,22 @@ export interface DaemonSettings {
 
 const DEFAULT_MMAP = 64 * 1024 * 1024;
 
-/** Reads the daemon's settings from the environment; any invalid value is a CONFIG_INVALID error. */
 /**
- * The environment a daemon process starts with. MALLOC_ARENA_MAX=2 (unless the user chose a value): glibc
- * gives every thread that allocates its own malloc arena and keeps what those threads freed; with parse
- * workers, the resolve worker and the checkpoint thread the daemon held ~100 MB more after a full index of
- * effect (RSS 460-500 MB instead of 350-420; same speed). Read by glibc at process start, so it must be set
- * by whoever spawns the daemon.
+ * The environment a daemon process starts with (each value unless the user chose one). Read by glibc at
+ * process start, so whoever spawns the daemon sets them.
+ * - MALLOC_ARENA_MAX=2: glibc gives every thread that allocates its own malloc arena and keeps what those
+ *   threads freed; with parse workers, the resolve worker and the checkpoint thread the daemon held ~100 MB
+ *   more after a full index of effect (RSS 460-500 MB instead of 350-420; same speed).
+ * - MALLOC_MMAP_THRESHOLD_=131072: the messages between threads during a full index are buffers of tens of
+ *   MB. glibc raises its mmap threshold to the size of each such buffer freed, so the next ones came from the
+ *   arenas and stayed there: 6 back-to-back full indexes of effect ended at 495-518 MB, with a fixed
+ *   threshold at 423-433 MB (bench/memory.ts), same index speed.
  */
 export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2' };
+  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
 }
+
+/** Reads the daemon's settings from the environment; any invalid value is a CONFIG_INVALID error. */
 
 export function daemonSettings(env: NodeJS.ProcessEnv = process.env): DaemonSettings {
   return {

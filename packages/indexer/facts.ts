@@ -123,6 +123,9 @@ export type ParseResult =
   | { path: string; status: 'unchanged'; hash: string; size: number; mtimeMs: number }
   | { path: string; status: 'skipped'; reason: string };
 
+/** Sent (without an id, and answered by nothing) to a standby parse worker: get every parser ready now. */
+export const WARM_UP = { kind: 'warm-up' } as const;
+
 export interface ParseTask {
   root: string;
   maxFileBytes: number;

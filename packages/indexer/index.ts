@@ -16,7 +16,7 @@ import { ensureProject, getProject, setProjectState, type ProjectRow } from '../
 import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, IndexerThreads, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
-import { FACTS_VERSION, type ParseResult } from './facts.js';
+import { FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest } from './resolve/session.js';
@@ -76,7 +76,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     private readonly settings: DaemonSettings,
     private readonly log: Logger,
   ) {
-    this.pool = new WorkerPool(Math.max(1, settings.workers), log, { recycleAfterWeight: RECYCLE_AFTER_FILES });
+    this.pool = new WorkerPool(Math.max(1, settings.workers), log, { recycleAfterWeight: RECYCLE_AFTER_FILES, warmUp: WARM_UP });
     this.resolver = new WorkerPool(1, log, {
       entry: 'resolve-worker.js',
       idleRetireMs: RESOLVE_IDLE_RETIRE_MS,

@@ -25,6 +25,8 @@ export interface PoolOptions {
    * goes quiet. Unset: workers live until the pool idles IDLE_RETIRE_MS.
    */
   recycleAfterWeight?: number;
+  /** Posted (with no id; the worker answers nothing) to a worker started ahead of need by `warm()`. */
+  warmUp?: unknown;
 }
 
 interface Pending {
@@ -63,7 +65,9 @@ export class WorkerPool {
 
   /** Starts a worker now if none is running (its start-up then overlaps the caller's other work). */
   warm(): void {
-    if (!this.closed && this.slots.length === 0) this.spawn();
+    if (this.closed || this.slots.length > 0) return;
+    const slot = this.spawn();
+    if (this.opts.warmUp !== undefined) slot.worker.postMessage({ msg: this.opts.warmUp });
   }
 
   /** Queues a task; `weight` is how much work it is (files to parse), counted towards recycleAfterWeight. */

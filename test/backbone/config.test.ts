@@ -46,8 +46,10 @@ describe('daemon settings', () => {
     };
     const tids = readdirSync(`/proc/${json.pid}/task`);
     expect(nice(String(json.pid))).toBe(0);
-    // Spawned with two malloc arenas (see daemonProcessEnv), the user's own choice left alone.
-    expect(readFileSync(`/proc/${json.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
+    // Spawned with two malloc arenas and a fixed mmap threshold (see daemonProcessEnv).
+    const environ = readFileSync(`/proc/${json.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('MALLOC_ARENA_MAX=2');
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     // Parse workers, the resolve worker and the checkpoint thread.
     expect(tids.filter((tid) => nice(tid) === 10).length).toBeGreaterThanOrEqual(3);
     // The checkpoint thread answered: the last checkpoint is recorded with what it copied.

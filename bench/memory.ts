@@ -1,0 +1,61 @@
+/**
+ * The daemon's memory over back-to-back full re-indexes: a real daemon (spawned by the CLI, with the
+ * environment and V8 settings a shim would give it) indexes a corpus, then re-indexes it in full N times
+ * through `codehive index --full`. After each: RSS, its anonymous part, the kernel's peak (VmHWM), and the
+ * main thread's heap from `codehive status --json`. A daemon whose memory is bounded shows a flat tail.
+ *
+ *   node dist/bench/memory.js [--corpus effect] [--runs 8]
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { corpusByName, ensureCorpus } from './corpora.js';
+import { parseArgs } from './lib/args.js';
+import { repoRoot } from './lib/paths.js';
+
+const run = promisify(execFile);
+
+function procStatusMb(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs();
+  const runsAt = args.rest.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(args.rest[runsAt + 1]) : 8;
+  const corpus = corpusByName(args.corpora[0] ?? 'effect');
+  const { root } = await ensureCorpus(corpus);
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'chv-mem-')));
+  const src = join(base, 'corpus');
+  cpSync(root, src, { recursive: true });
+  const env = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's') };
+  const cli = (...a: string[]) => run(process.execPath, [join(repoRoot(), 'bin', 'codehive.js'), ...a], { env, maxBuffer: 64 * 1024 * 1024 });
+  const status = async () => JSON.parse((await cli('status', '--json')).stdout) as { pid: number; memory: { heapUsedBytes: number } };
+  try {
+    process.stdout.write(`daemon memory over ${runs} full re-indexes · corpus ${corpus.name} · ${new Date().toISOString()}\n`);
+    const rows: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      await cli('index', ...(i ? ['--full'] : []), src);
+      const s = await status();
+      const rss = procStatusMb(s.pid, 'VmRSS');
+      rows.push(rss);
+      process.stdout.write(
+        `${i ? `full re-index ${i}` : 'first index'}: RSS ${rss.toFixed(0)} MB (anonymous ${procStatusMb(s.pid, 'RssAnon').toFixed(0)}) · ` +
+          `peak ${procStatusMb(s.pid, 'VmHWM').toFixed(0)} MB · main heap ${(s.memory.heapUsedBytes / 1048576).toFixed(0)} MB\n`,
+      );
+    }
+    const tail = rows.slice(Math.ceil(rows.length / 2));
+    process.stdout.write(`second half: RSS ${Math.min(...tail).toFixed(0)}–${Math.max(...tail).toFixed(0)} MB\n`);
+  } finally {
+    await cli('stop').catch(() => undefined);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/memory failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
