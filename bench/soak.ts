@@ -1265,11 +1265,17 @@ class Soak {
     if (!this.o.keep) rmSync(this.base, { recursive: true, force: true });
   }
 
-  /** On failure, keep the logs (daemon, shims) where they can be read after the temp dir is gone. */
+  /**
+   * On failure, keep the logs (daemon, shims) where they can be read after the temp dir is gone, and the
+   * samples as CSV (the shape of RSS or fds over time says more than a slope).
+   */
   saveLogs(tag: string): string | null {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const csv = this.samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? Math.round((s[c] as number) * 10) / 10 : (s[c] ?? ''))).join(','));
+      writeFileSync(join(dest, 'samples.csv'), [cols.join(','), ...csv].join('\n') + '\n');
       for (const f of ['daemon.log', 'shim.log']) if (existsSync(join(this.cacheDir, f))) cpSync(join(this.cacheDir, f), join(dest, f));
       for (const f of readdirSync(this.cacheDir)) if (/\.log\.\d+$/.test(f)) cpSync(join(this.cacheDir, f), join(dest, f));
       return dest;
