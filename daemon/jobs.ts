@@ -46,6 +46,7 @@ export class JobManager {
   private readonly pending = new Map<string, Request>();
   private readonly idleListeners = new Set<() => void>();
   private readonly doneListeners = new Set<(root: string, report: IndexReport | null) => void>();
+  private readonly rebuildListeners = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly indexer: Indexer,
@@ -111,6 +112,7 @@ export class JobManager {
     const info: JobInfo = { root, mode, startedAt: Date.now(), progress: null };
     req.info = info;
     this.running.set(root, req);
+    if (mode === 'full') for (const l of this.rebuildListeners.get(root) ?? []) l();
     const changedPaths = req.paths ? [...req.paths] : undefined;
     this.log.info('job start', { root, mode, changed: changedPaths?.length });
     this.indexer
@@ -152,6 +154,24 @@ export class JobManager {
   /** The job running or queued for `root`, if any (read-your-writes waits on it). */
   current(root: string): Promise<IndexReport> | undefined {
     return this.pending.get(root)?.promise ?? this.running.get(root)?.promise;
+  }
+
+  /**
+   * Calls `listener` when a full index of `root` is running: at once if one is, else when one starts.
+   * Returns the unsubscribe (callers subscribe per query, so they must leave when done).
+   */
+  whenRebuilding(root: string, listener: () => void): () => void {
+    if (this.running.get(root)?.mode === 'full') {
+      listener();
+      return () => undefined;
+    }
+    let set = this.rebuildListeners.get(root);
+    if (!set) this.rebuildListeners.set(root, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.rebuildListeners.get(root) === set) this.rebuildListeners.delete(root);
+    };
   }
 
   /** The job running for `root`, if any. */

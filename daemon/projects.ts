@@ -101,13 +101,22 @@ export class ProjectResolver {
 
   /**
    * Applies what the watcher has seen, or waits for a running job, so the answer reflects edits saved before
-   * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale.
+   * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale. A full re-index is
+   * not waited for when a graph is published (edits queue behind it): queries see that graph until the new
+   * one is complete, and the answer says an index is running. (Waiting made every query after a daemon restart during a full
+   * re-index take the whole FRESH_WAIT_MS: the 32-session soak's recovery took 9.4 s.)
    */
   async makeFresh(project: ProjectRow): Promise<ProjectRow> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, FRESH_WAIT_MS)));
-    await Promise.race([this.catchUp(project).catch(() => undefined), timeout]);
+    let leave: () => void = () => undefined;
+    const enough = new Promise<void>((r) => {
+      timer = setTimeout(r, FRESH_WAIT_MS);
+      // Without a published graph there is nothing to answer from: wait for the first index instead.
+      if (project.snapshot !== null) leave = this.jobs.whenRebuilding(project.root, r);
+    });
+    await Promise.race([this.catchUp(project).catch(() => undefined), enough]);
     clearTimeout(timer);
+    leave();
     const row = projectByRoot(this.store, project.root) ?? project;
     if (row.snapshot === null) {
       const why = row.state === 'failed' ? `its last index failed: ${row.error}` : 'its first index has not finished yet';
@@ -133,11 +142,13 @@ export class ProjectResolver {
     await this.feed.subscribed(project.id);
     const watch = this.feed.state(project.id);
     const pendingChanges = this.feed.watched(project.id) && watch === 'watching' ? this.feed.pending(project.id) : await this.changedOnDisk(project);
+    const reindexing = this.jobs.info(project.root)?.mode === 'full';
     return {
       indexedAt: project.indexedAt,
       pendingChanges,
       watch,
       stale: pendingChanges > 0 || this.jobs.current(project.root) !== undefined,
+      ...(reindexing ? { reindexing } : {}),
     };
   }
 

@@ -19,6 +19,8 @@ export interface Freshness {
   watch: string;
   /** True when the answer may miss recent edits. */
   stale: boolean;
+  /** A full re-index is running: the answer comes from the graph published before it (queries do not wait). */
+  reindexing?: boolean;
 }
 
 export interface ToolContext {

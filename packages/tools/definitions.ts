@@ -78,6 +78,7 @@ const freshness = obj({
   pending_changes: int.describe('Files changed on disk and not yet in the graph'),
   watch: z.string().describe('watching, polling, off or stopped'),
   stale: z.boolean().describe('The answer may miss recent edits'),
+  reindexing: z.boolean().optional().describe('A full re-index is running: this answer is from the graph before it'),
 });
 const common = { project: projectRef.optional(), freshness: freshness.optional() };
 const paging = {

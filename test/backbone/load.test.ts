@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callTool, connectMcp, makeTestEnv, REPO, runCli, type McpSession, type TestEnv } from '../helpers/processes.js';
+import { callTool, connectMcp, makeTestEnv, REPO, runCli, waitFor, type McpSession, type TestEnv } from '../helpers/processes.js';
 
 describe('queries while the same project is re-indexed', () => {
   let t: TestEnv;
@@ -44,5 +44,24 @@ describe('queries while the same project is re-indexed', () => {
     expect(all.length).toBeGreaterThan(8 * 20 - 1);
     const last = await callTool(sessions[0]!, 'search_graph', { name_pattern: '^extra2$' });
     expect(last.text).toContain('extra2');
+  });
+
+  it('a query during a full re-index answers at once from the published graph, and says a re-index runs', async () => {
+    const s = sessions[0]!;
+    const full = runCli(t, ['index', repo, '--full']);
+    // Catch the job while it scans or parses: the answer below must come while it still runs.
+    await waitFor(async () => {
+      const job = (await callTool(s, 'index_status', {})).data?.job as { mode?: string; phase?: string } | null | undefined;
+      return job?.mode === 'full' && (job.phase === null || job.phase === 'scan' || job.phase === 'parse');
+    }, 30_000, 'the full re-index to start');
+    // Waiting for the re-index (as read-your-writes used to) would give an answer from after it.
+    const during = await callTool(s, 'search_graph', { query: 'daemon' });
+    expect(during.isError).toBe(false);
+    expect(during.text).toContain('full re-index running');
+    expect(during.data?.freshness as { reindexing?: boolean; stale: boolean }).toMatchObject({ reindexing: true, stale: true });
+    expect((await full).code).toBe(0);
+    const after = await callTool(s, 'search_graph', { query: 'daemon' });
+    expect(after.text).not.toContain('full re-index running');
+    expect(after.data?.freshness).not.toHaveProperty('reindexing');
   });
 });

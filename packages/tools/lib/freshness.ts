@@ -18,11 +18,12 @@ export function ago(ms: number | null, now = Date.now()): string {
 export function freshnessLine(f: Freshness, now = Date.now()): string {
   const changed = `${f.pendingChanges} file${f.pendingChanges === 1 ? '' : 's'} changed since`;
   const parts = [`indexed ${ago(f.indexedAt, now)}`, changed, `watch ${f.watch}`];
+  if (f.reindexing) parts.push('full re-index running');
   if (f.stale) parts.push('may miss recent edits');
   return parts.join(' · ');
 }
 
 /** The JSON form carried in `data.freshness`. */
 export function freshnessData(f: Freshness): Record<string, unknown> {
-  return { indexed_at: f.indexedAt, pending_changes: f.pendingChanges, watch: f.watch, stale: f.stale };
+  return { indexed_at: f.indexedAt, pending_changes: f.pendingChanges, watch: f.watch, stale: f.stale, ...(f.reindexing ? { reindexing: true } : {}) };
 }
