@@ -103,8 +103,9 @@ export class ProjectResolver {
    * Applies what the watcher has seen, or waits for a running job, so the answer reflects edits saved before
    * the call. Bounded: past FRESH_WAIT_MS the answer goes out and says it may be stale. A full re-index is
    * not waited for when a graph is published (edits queue behind it): queries see that graph until the new
-   * one is complete, and the answer says an index is running. (Waiting made every query after a daemon restart during a full
-   * re-index take the whole FRESH_WAIT_MS: the 32-session soak's recovery took 9.4 s.)
+   * one is complete, and the answer says a full re-index is running. (Waiting made every query after a
+   * daemon restart during a full re-index take the whole FRESH_WAIT_MS: the 32-session soak's recovery took
+   * 9.4 s.)
    */
   async makeFresh(project: ProjectRow): Promise<ProjectRow> {
     let timer: NodeJS.Timeout | undefined;
