@@ -54,6 +54,8 @@ export class Daemon {
   readonly startedAt = Date.now();
   /** Event-loop delay, exposed in the status (window since the previous status read). */
   readonly eventLoop = new EventLoopMonitor();
+  /** Connections accepted on the socket since start: clients keep theirs alive, so it grows slowly. */
+  connectionsAccepted = 0;
   draining = false;
   /** Called once shutdown has finished (the entry point exits the process). */
   onStopped: (() => void) | null = null;
@@ -102,6 +104,7 @@ export class Daemon {
   /** Listens on the socket (0600) and writes the registration file. The caller holds the start lock. */
   async listen(): Promise<void> {
     this.app = buildServer(this);
+    this.app.server.on('connection', () => this.connectionsAccepted++);
     // Create the socket owner-only from the first instant, not chmod'ed after a window.
     const oldMask = process.umask(0o177);
     try {

@@ -46,6 +46,8 @@ export interface DaemonStatus {
   projects: ProjectStatus[];
   jobs: JobInfo[];
   inflightCalls: number;
+  /** Connections accepted since start (sessions' holds and their pooled keep-alive connections). */
+  connectionsAccepted: number;
 }
 
 export interface EventLoopStats {
@@ -149,5 +151,6 @@ export function buildStatus(d: Daemon): DaemonStatus {
     }),
     jobs: d.jobs.list(),
     inflightCalls: d.tools.active,
+    connectionsAccepted: d.connectionsAccepted,
   };
 }

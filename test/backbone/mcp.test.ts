@@ -73,6 +73,15 @@ describe('a real MCP client through the shim', () => {
     expect(readFileSync(`/proc/${daemonPid}/maps`, 'utf8')).toMatch(/better_sqlite3\.node/);
   });
 
+  it('calls reuse the shim\'s keep-alive connection to the daemon instead of dialling one each', async () => {
+    const accepted = async () => JSON.parse((await runCli(t, ['status', '--json'])).stdout).connectionsAccepted as number;
+    await callTool(s, 'search_graph', { query: 'parse port' });
+    const before = await accepted();
+    for (let i = 0; i < 30; i++) expect((await callTool(s, 'search_graph', { query: `parse port ${i % 3}` })).isError).toBe(false);
+    // The status read itself is one connection; a call that dropped its connection would add one each.
+    expect((await accepted()) - before).toBeLessThanOrEqual(3);
+  });
+
   it('an unknown project is an MCP tool error that names the known projects', async () => {
     const r = await callTool(s, 'search_graph', { project: '/nonexistent/repo', query: 'x' });
     expect(r.isError).toBe(true);
