@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { corpusByName, ensureCorpus } from './corpora.js';
-import { cpuMs } from './lib/procs.js';
+import { cpuMs, procStatusKb } from './lib/procs.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'bin/codehive.js');
@@ -58,8 +58,7 @@ async function symbolNames(s: Shim, n: number): Promise<string[]> {
 }
 
 function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return (procStatusKb(pid, 'VmRSS') ?? NaN) / 1024;
 }
 
 function pct(sorted: number[], p: number): number {

@@ -7,19 +7,19 @@
  *   node dist/bench/memory.js [--corpus effect] [--runs 8]
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { corpusByName, ensureCorpus } from './corpora.js';
 import { parseArgs } from './lib/args.js';
 import { repoRoot } from './lib/paths.js';
+import { procStatusKb } from './lib/procs.js';
 
 const run = promisify(execFile);
 
 function procStatusMb(pid: number, field: string): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return (procStatusKb(pid, field) ?? NaN) / 1024;
 }
 
 async function main(): Promise<void> {

@@ -37,7 +37,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { requestJson, resetConnections } from '../packages/client/http.js';
 import { pidAlive, readRegistration } from '../packages/config/registration.js';
-import { daemonPids } from './lib/procs.js';
+import { daemonPids, procStatusKb } from './lib/procs.js';
 export { daemonPids };
 import { ROUTES } from '../packages/protocol/index.js';
 import type { DaemonStatus } from '../daemon/status.js';
@@ -310,15 +310,6 @@ function git(cwd: string, args: string[]): Promise<string> {
       else resolve(String(stdout));
     });
   });
-}
-
-function procStatusKb(pid: number, field: string): number | null {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -34,5 +34,15 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** A `kB` field of /proc/<pid>/status (VmRSS, RssAnon, VmHWM, …) in kB; null once the process is gone. */
+export function procStatusKb(pid: number, field: string): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** USER_HZ: 100 on every Linux we run on (getconf CLK_TCK). */
 const CLOCK_TICKS = 100;
