@@ -500,6 +500,10 @@ interface Sample {
   rssAnonMb: number | null;
   rssFileMb: number | null;
   heapMb: number | null;
+  /** Committed V8 heaps (MB) of the main thread, the parse workers and the resolve worker: where RSS goes. */
+  mainHeapTotalMb: number | null;
+  parseHeapTotalMb: number | null;
+  resolveHeapTotalMb: number | null;
   fds: number | null;
   sockets: number | null;
   /** libuv loops (main thread + worker threads), from the fds. */
@@ -537,6 +541,8 @@ export interface SoakReport {
   events: Record<string, number>;
   rss: { anonSlopeMbPerMin: number | null; fileSlopeMbPerMin: number | null; anonMax: number | null; fileMax: number | null; slopeMbPerMin: number | null; slopeSe: number | null; spanSec: number; pooledSlopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
   heap: { slopeMbPerMin: number | null; max: number | null };
+  /** Slopes (MB/min, same tail) of the committed V8 heaps by thread, and of the anonymous memory outside them. */
+  anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; outsideHeaps: number | null };
   fds: { drift: number | null; nonSocketMin: number | null; nonSocketMax: number | null; loopsMax: number | null; maxSocketsPerSession: number | null };
   wal: { maxBytes: number; limitBytes: number; allowanceBytes: number; maxDbBytes: number };
   eventLoop: { maxP99Ms: number | null; maxMs: number | null; worstWindowAtSec: number | null };
@@ -862,6 +868,9 @@ class Soak {
       rssAnonMb: null,
       rssFileMb: null,
       heapMb: null,
+      mainHeapTotalMb: null,
+      parseHeapTotalMb: null,
+      resolveHeapTotalMb: null,
       fds: null,
       sockets: null,
       loops: null,
@@ -894,7 +903,11 @@ class Soak {
         try {
           // The same answer `codehive status --json` prints (GET /v1/status), without a process per sample.
           const st = await requestJson<DaemonStatus>(reg.socketPath, ROUTES.status, { timeoutMs: 10_000 });
-          s.heapMb = st.memory.heapUsedBytes / 1024 / 1024;
+          const mb = (n: number | undefined) => (n === undefined ? null : n / 1024 / 1024);
+          s.heapMb = mb(st.memory.heapUsedBytes);
+          s.mainHeapTotalMb = mb(st.memory.heapTotalBytes);
+          s.parseHeapTotalMb = mb(st.indexer?.parseHeap?.totalBytes);
+          s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
@@ -1086,6 +1099,17 @@ class Soak {
     const heapSlope = pooledSlope([tail], (s) => s.heapMb);
     const anonSlope = pooledSlope([tail], (s) => s.rssAnonMb);
     const fileSlope = pooledSlope([tail], (s) => s.rssFileMb);
+    const partSlope = (y: (s: Sample) => number | null) => {
+      const v = pooledSlope([tail], y).slope;
+      return v === null ? null : round3(v);
+    };
+    const heapsOf = (s: Sample) => (s.mainHeapTotalMb === null || s.parseHeapTotalMb === null || s.resolveHeapTotalMb === null ? null : s.mainHeapTotalMb + s.parseHeapTotalMb + s.resolveHeapTotalMb);
+    const anonParts = {
+      mainHeap: partSlope((s) => s.mainHeapTotalMb),
+      parseHeap: partSlope((s) => s.parseHeapTotalMb),
+      resolveHeap: partSlope((s) => s.resolveHeapTotalMb),
+      outsideHeaps: partSlope((s) => (s.rssAnonMb === null || heapsOf(s) === null ? null : s.rssAnonMb - heapsOf(s)!)),
+    };
     const pooledRss = pooledSlope([...segments.values()], (s) => s.rssMb);
     const tailSpan = tail.length ? round1((tail[tail.length - 1]!.t - tail[0]!.t) / 1000) : 0;
     // fds that are neither sockets (one hold + pooled connections per session, which come and go with the
@@ -1195,6 +1219,7 @@ class Soak {
         samplesUsed: rssSlope.n,
       },
       heap: { slopeMbPerMin: heapSlope.slope === null ? null : round3(heapSlope.slope), max: maxOf(this.samples.map((s) => s.heapMb)) },
+      anonParts,
       fds: { drift, nonSocketMin: nonSocket.length ? Math.min(...nonSocket) : null, nonSocketMax: nonSocket.length ? Math.max(...nonSocket) : null, loopsMax: loopCounts.length ? Math.max(...loopCounts) : null, maxSocketsPerSession: perSession.length ? round1(Math.max(...perSession)) : null },
       wal: { maxBytes: maxWal, limitBytes: limit, allowanceBytes: allowance, maxDbBytes: maxDb },
       eventLoop: {
@@ -1264,7 +1289,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const csv = this.samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? Math.round((s[c] as number) * 10) / 10 : (s[c] ?? ''))).join(','));
       writeFileSync(join(dest, 'samples.csv'), [cols.join(','), ...csv].join('\n') + '\n');
       for (const f of ['daemon.log', 'shim.log']) if (existsSync(join(this.cacheDir, f))) cpSync(join(this.cacheDir, f), join(dest, f));
@@ -1395,6 +1420,7 @@ export function formatReport(r: SoakReport): string {
   );
   L.push(
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
+    `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}`,
   );
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mb(r.wal.maxBytes)} (limit ${mb(r.wal.limitBytes)}, allowance ${mb(r.wal.allowanceBytes)}); db max ${mb(r.wal.maxDbBytes)}`);

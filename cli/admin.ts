@@ -143,7 +143,7 @@ function formatStatus(s: DaemonStatus): string {
     `  socket     ${s.socket}`,
     `  cache dir  ${s.cacheDir}`,
     `  log        ${s.logFile}`,
-    `  memory     rss ${bytes(s.memory.rssBytes)}, heap ${bytes(s.memory.heapUsedBytes)}`,
+    `  memory     rss ${bytes(s.memory.rssBytes)} · V8 heaps used/committed: ${heaps(s)}`,
     ...(s.eventLoop ? [`  event loop delay p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms (last ${duration(s.eventLoop.windowMs)})`] : []),
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,
     `  last checkpoint  ${cp ? `${ago(cp.at)} (PASSIVE, ${cp.reason}): busy ${cp.busy}, log ${cp.logFrames} frames, checkpointed ${cp.checkpointedFrames}, ${cp.ms ?? '?'} ms (slowest ${q.slowestCheckpointMs ?? '?'} ms)` : 'none yet'}`,
@@ -162,6 +162,14 @@ function formatStatus(s: DaemonStatus): string {
     ...s.jobs.map((j) => `  ${j.root}  ${j.mode}  ${j.progress ? `${j.progress.phase} ${j.progress.done}/${j.progress.total}` : 'starting'}  for ${duration(Date.now() - j.startedAt)}`),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** Used/committed MiB of each thread kind's V8 heaps (a daemon of an older build may not report the workers'). */
+function heaps(s: DaemonStatus): string {
+  const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
+  const pair = (h: { usedBytes: number; totalBytes: number } | undefined) => (h ? `${mib(h.usedBytes)}/${mib(h.totalBytes)} MiB` : '?');
+  const main = s.memory.heapTotalBytes === undefined ? `${mib(s.memory.heapUsedBytes)} MiB used` : pair({ usedBytes: s.memory.heapUsedBytes, totalBytes: s.memory.heapTotalBytes });
+  return `main ${main}, parse ${pair(s.indexer?.parseHeap)}, resolve ${pair(s.indexer?.resolveHeap)}`;
 }
 
 function bytes(n: number): string {

@@ -35,7 +35,8 @@ export interface DaemonStatus {
   socket: string;
   cacheDir: string;
   logFile: string;
-  memory: { rssBytes: number; heapUsedBytes: number };
+  /** The main thread's V8 heap; the worker threads' heaps are under `indexer`. */
+  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number };
   /** Event-loop delay over the window since the previous status read (see EventLoopMonitor). */
   eventLoop: EventLoopStats;
   sqlite: SqliteInfo & { path: string; openedBy: string };
@@ -118,7 +119,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     socket: d.socketPath,
     cacheDir: d.paths.dir,
     logFile: d.paths.daemonLog,
-    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal },
     eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },

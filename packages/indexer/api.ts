@@ -66,4 +66,7 @@ export interface IndexerThreads {
   parseWorkersRecycled: number;
   /** 1 while the resolve worker (which keeps facts between runs) is alive. */
   resolveWorkers: number;
+  /** V8 heaps of the live workers as of their last replies: used and committed bytes. */
+  parseHeap: { usedBytes: number; totalBytes: number };
+  resolveHeap: { usedBytes: number; totalBytes: number };
 }

@@ -92,7 +92,15 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   threads(): IndexerThreads {
     const parse = this.pool.stats();
-    return { parseWorkers: parse.workers, parsing: parse.busy, parseWorkersRecycled: parse.recycled, resolveWorkers: this.resolver.stats().workers };
+    const resolve = this.resolver.stats();
+    return {
+      parseWorkers: parse.workers,
+      parsing: parse.busy,
+      parseWorkersRecycled: parse.recycled,
+      resolveWorkers: resolve.workers,
+      parseHeap: { usedBytes: parse.heapUsedBytes, totalBytes: parse.heapTotalBytes },
+      resolveHeap: { usedBytes: resolve.heapUsedBytes, totalBytes: resolve.heapTotalBytes },
+    };
   }
 
   async sweepOrphans(): Promise<number[]> {

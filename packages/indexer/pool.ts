@@ -7,6 +7,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
+import type { ThreadHeap } from './thread-heap.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
@@ -42,6 +43,19 @@ interface Slot {
   current: Pending | null;
   /** Weight of the tasks it ran. */
   worked: number;
+  /** Its heap as of its last reply (null before the first). */
+  heap: ThreadHeap | null;
+}
+
+/** What a pool's workers are doing and holding (for status). */
+export interface PoolStats {
+  workers: number;
+  busy: number;
+  /** Workers replaced after heavy work. */
+  recycled: number;
+  /** The live workers' V8 heaps as of their last replies, summed. */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
 }
 
 export class WorkerPool {
@@ -58,9 +72,15 @@ export class WorkerPool {
     private readonly opts: PoolOptions = {},
   ) {}
 
-  /** Live workers, how many are busy, and how many were replaced after heavy work (for status). */
-  stats(): { workers: number; busy: number; recycled: number } {
-    return { workers: this.slots.length, busy: this.slots.filter((s) => s.current).length, recycled: this.recycled };
+  stats(): PoolStats {
+    const sum = (f: (h: ThreadHeap) => number) => this.slots.reduce((n, s) => n + (s.heap ? f(s.heap) : 0), 0);
+    return {
+      workers: this.slots.length,
+      busy: this.slots.filter((s) => s.current).length,
+      recycled: this.recycled,
+      heapUsedBytes: sum((h) => h.usedBytes),
+      heapTotalBytes: sum((h) => h.totalBytes),
+    };
   }
 
   /** Starts a worker now if none is running (its start-up then overlaps the caller's other work). */
@@ -152,8 +172,9 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
-    const slot: Slot = { worker, current: null, worked: 0 };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    const slot: Slot = { worker, current: null, worked: 0, heap: null };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string; heap?: ThreadHeap }) => {
+      if (m.heap) slot.heap = m.heap;
       const task = slot.current;
       if (!task || task.id !== m.id) return;
       slot.current = null;

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import { ResolveSessions, type ResolveRequest } from './resolve/session.js';
+import { threadHeap } from './thread-heap.js';
 
 lowerThisThreadPriority();
 
@@ -14,9 +15,9 @@ const sessions = new ResolveSessions();
 parentPort!.on('message', ({ id, msg }: { id: number; msg: ResolveRequest }) => {
   try {
     const out = sessions.handle(msg);
-    parentPort!.postMessage({ id, ok: true, result: out });
+    parentPort!.postMessage({ id, ok: true, result: out, heap: threadHeap() });
   } catch (err) {
-    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err) });
+    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err), heap: threadHeap() });
   }
   // Requests are handled one at a time: this runs before the next one, off the indexer's critical path.
   sessions.afterReply();

@@ -62,6 +62,11 @@ describe('a real MCP client through the shim', () => {
     expect(mine.client).toBe('claude-code@1.0.0');
     expect(mine.cwd).toBe(FIXTURE);
     expect(mine.calls).toBeGreaterThan(0);
+    // Memory by thread: the main heap (committed ≥ used) and the heaps the indexer's workers reported.
+    expect(json.memory.heapTotalBytes).toBeGreaterThanOrEqual(json.memory.heapUsedBytes);
+    expect(json.indexer.parseHeap.totalBytes).toBeGreaterThan(0);
+    const text = (await runCli(t, ['status'])).stdout;
+    expect(text).toMatch(/memory {5}rss [\d.]+ MiB · V8 heaps used\/committed: main \d+\/\d+ MiB, parse \d+\/\d+ MiB, resolve \d+\/\d+ MiB/);
   });
 
   it('the shim stays thin: serving calls never loads SQLite into it (only the daemon opens the database)', async () => {

@@ -40,13 +40,23 @@ describe('parse worker memory', () => {
   it('a few files parsed: the worker stays', async () => {
     await env.indexer.index(project('small', 5), { mode: 'full' });
     await quiet();
-    expect(env.indexer.threads()).toMatchObject({ parseWorkers: 1, parsing: 0, parseWorkersRecycled: 0 });
+    const threads = env.indexer.threads();
+    expect(threads).toMatchObject({ parseWorkers: 1, parsing: 0, parseWorkersRecycled: 0 });
+    // Each worker's reply carries its heap, for status: both threads answered, so both heaps are known.
+    for (const h of [threads.parseHeap, threads.resolveHeap]) {
+      expect(h.usedBytes).toBeGreaterThan(0);
+      expect(h.totalBytes).toBeGreaterThanOrEqual(h.usedBytes);
+    }
   });
 
   it('a full index of more files: the worker is replaced by a fresh one when the pool goes quiet', async () => {
     await env.indexer.index(project('big', 80), { mode: 'full' });
     expect(await recycledAfterQuiet()).toBe(1);
     expect(env.indexer.threads().parseWorkers).toBe(1); // the fresh standby
+    // The standby reports its heap once warmed up; the recycled worker's heap no longer counts.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && env.indexer.threads().parseHeap.totalBytes === 0) await new Promise((r) => setTimeout(r, 50));
+    expect(env.indexer.threads().parseHeap.totalBytes).toBeGreaterThan(0);
     // Quiet again with nothing parsed since: the standby is kept (until the 30 s idle retirement).
     await quiet();
     expect(env.indexer.threads()).toMatchObject({ parseWorkers: 1, parseWorkersRecycled: 1 });

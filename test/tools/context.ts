@@ -42,7 +42,7 @@ export function harness(opts: { cwd: string; index?: (root: string, mode: IndexM
   const indexer: Indexer = {
     index: (root, o) => (opts.index ? opts.index(root, o.mode, o.onProgress) : Promise.reject(new CodehiveError('INTERNAL', 'no indexer in this harness'))),
     changedSince: async (projectId) => changedFiles(store, projectId),
-    threads: () => ({ parseWorkers: 0, parsing: 0, parseWorkersRecycled: 0, resolveWorkers: 0 }),
+    threads: () => ({ parseWorkers: 0, parsing: 0, parseWorkersRecycled: 0, resolveWorkers: 0, parseHeap: { usedBytes: 0, totalBytes: 0 }, resolveHeap: { usedBytes: 0, totalBytes: 0 } }),
     close: async () => undefined,
   };
   const stack = localToolStack(store, settings, silentLog, indexer);
