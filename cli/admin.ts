@@ -144,6 +144,7 @@ function formatStatus(s: DaemonStatus): string {
     `  cache dir  ${s.cacheDir}`,
     `  log        ${s.logFile}`,
     `  memory     rss ${bytes(s.memory.rssBytes)} · V8 heaps used/committed: ${heaps(s)}`,
+    ...(s.memory.release ? [`  malloc trim ${trimLine(s.memory.release)}`] : []),
     ...(s.eventLoop ? [`  event loop delay p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms (last ${duration(s.eventLoop.windowMs)})`] : []),
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,
     `  last checkpoint  ${cp ? `${ago(cp.at)} (PASSIVE, ${cp.reason}): busy ${cp.busy}, log ${cp.logFrames} frames, checkpointed ${cp.checkpointedFrames}, ${cp.ms ?? '?'} ms (slowest ${q.slowestCheckpointMs ?? '?'} ms)` : 'none yet'}`,
@@ -170,6 +171,12 @@ function heaps(s: DaemonStatus): string {
   const pair = (h: { usedBytes: number; totalBytes: number } | undefined) => (h ? `${mib(h.usedBytes)}/${mib(h.totalBytes)} MiB` : '?');
   const main = s.memory.heapTotalBytes === undefined ? `${mib(s.memory.heapUsedBytes)} MiB used` : pair({ usedBytes: s.memory.heapUsedBytes, totalBytes: s.memory.heapTotalBytes });
   return `main ${main}, parse ${pair(s.indexer?.parseHeap)}, resolve ${pair(s.indexer?.resolveHeap)}`;
+}
+
+function trimLine(r: DaemonStatus['memory']['release']): string {
+  if (!r.available) return 'unavailable (no glibc): freed native memory stays with the allocator';
+  if (!r.last) return 'none yet (runs a few seconds after indexing goes quiet)';
+  return `${r.trims} after indexing; the last ${ago(r.last.at)} gave back ${bytes(r.last.releasedBytes)} in ${r.last.ms} ms`;
 }
 
 function bytes(n: number): string {

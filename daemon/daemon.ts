@@ -16,6 +16,7 @@ import { listProjects, type ProjectRow } from '../packages/store/projects.js';
 import { dropSnapshot, orphanSnapshots } from '../packages/store/snapshots.js';
 import { streamExport } from './export.js';
 import { JobManager } from './jobs.js';
+import { MemoryReleaser } from './memory-release.js';
 import { ProjectResolver, type ChangeFeed } from './projects.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
@@ -48,6 +49,7 @@ export class Daemon {
   readonly log: Logger;
   readonly sessions = new SessionRegistry();
   readonly jobs: JobManager;
+  readonly memory: MemoryReleaser;
   readonly projects: ProjectResolver;
   readonly tools: ToolRunner;
   readonly watchers: ProjectWatchers;
@@ -91,7 +93,11 @@ export class Daemon {
       shutdownSignal: this.shutdownController.signal,
     });
     this.sessions.on(() => this.touch());
-    this.jobs.onIdle(() => this.touch());
+    this.memory = new MemoryReleaser(() => this.jobs.busy, this.log);
+    this.jobs.onIdle(() => {
+      this.touch();
+      this.memory.schedule();
+    });
     // A job is a write batch: checkpoint (PASSIVE) right after it so the WAL does not wait for the timer.
     this.jobs.onJobDone((root, report) => {
       if (report) this.analyze();
@@ -231,6 +237,7 @@ export class Daemon {
     this.shutdownController.abort();
     for (const t of this.timers) clearInterval(t);
     this.eventLoop.stop();
+    this.memory.close();
     await this.watchers.close();
     await this.jobs.cancelAll();
     await this.indexer.close().catch((err) => this.log.warn('indexer close failed', { err: (err as Error).message }));

@@ -8,6 +8,7 @@ import type { MemoStats } from '../packages/store/memo.js';
 import { listProjects } from '../packages/store/projects.js';
 import type { Daemon } from './daemon.js';
 import type { JobInfo } from './jobs.js';
+import type { MemoryReleaseStats } from './memory-release.js';
 
 export interface ProjectStatus {
   id: number;
@@ -36,7 +37,7 @@ export interface DaemonStatus {
   cacheDir: string;
   logFile: string;
   /** The main thread's V8 heap; the worker threads' heaps are under `indexer`. */
-  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number };
+  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; release: MemoryReleaseStats };
   /** Event-loop delay over the window since the previous status read (see EventLoopMonitor). */
   eventLoop: EventLoopStats;
   sqlite: SqliteInfo & { path: string; openedBy: string };
@@ -119,7 +120,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     socket: d.socketPath,
     cacheDir: d.paths.dir,
     logFile: d.paths.daemonLog,
-    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal },
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, release: d.memory.stats() },
     eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
