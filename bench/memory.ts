@@ -2,7 +2,8 @@
  * The daemon's memory over back-to-back full re-indexes: a real daemon (spawned by the CLI, with the
  * environment and V8 settings a shim would give it) indexes a corpus, then re-indexes it in full N times
  * through `codehive index --full`. After each: RSS, its anonymous part, the kernel's peak (VmHWM), and the
- * main thread's heap from `codehive status --json`. A daemon whose memory is bounded shows a flat tail.
+ * main thread's heap from `codehive status --json`; then again once the daemon's malloc trim (3 s after the
+ * job) has run. A daemon whose memory is bounded shows a flat tail.
  *
  *   node dist/bench/memory.js [--corpus effect] [--runs 8]
  */
@@ -33,22 +34,41 @@ async function main(): Promise<void> {
   cpSync(root, src, { recursive: true });
   const env = { ...process.env, CODEHIVE_CACHE_DIR: join(base, 'cache'), CODEHIVE_SOCKET_DIR: join(base, 's') };
   const cli = (...a: string[]) => run(process.execPath, [join(repoRoot(), 'bin', 'codehive.js'), ...a], { env, maxBuffer: 64 * 1024 * 1024 });
-  const status = async () => JSON.parse((await cli('status', '--json')).stdout) as { pid: number; memory: { heapUsedBytes: number } };
+  type Status = { pid: number; memory: { heapUsedBytes: number; release?: { available: boolean; trims: number } } };
+  const status = async () => JSON.parse((await cli('status', '--json')).stdout) as Status;
+  const trims = (s: Status) => s.memory.release?.trims ?? 0;
+  /** RSS once the daemon trimmed after the job (null where it cannot trim). */
+  const afterTrim = async (before: number): Promise<number | null> => {
+    for (let i = 0; i < 40; i++) {
+      const s = await status();
+      if (!s.memory.release?.available) return null;
+      if (trims(s) > before) return procStatusMb(s.pid, 'VmRSS');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return null;
+  };
   try {
     process.stdout.write(`daemon memory over ${runs} full re-indexes · corpus ${corpus.name} · ${new Date().toISOString()}\n`);
     const rows: number[] = [];
+    const trimmedRows: number[] = [];
+    let trimsBefore = 0;
     for (let i = 0; i <= runs; i++) {
       await cli('index', ...(i ? ['--full'] : []), src);
       const s = await status();
       const rss = procStatusMb(s.pid, 'VmRSS');
       rows.push(rss);
+      const trimmed = await afterTrim(trimsBefore);
+      trimsBefore = trims(await status());
+      if (trimmed !== null) trimmedRows.push(trimmed);
       process.stdout.write(
         `${i ? `full re-index ${i}` : 'first index'}: RSS ${rss.toFixed(0)} MB (anonymous ${procStatusMb(s.pid, 'RssAnon').toFixed(0)}) · ` +
-          `peak ${procStatusMb(s.pid, 'VmHWM').toFixed(0)} MB · main heap ${(s.memory.heapUsedBytes / 1048576).toFixed(0)} MB\n`,
+          `peak ${procStatusMb(s.pid, 'VmHWM').toFixed(0)} MB · main heap ${(s.memory.heapUsedBytes / 1048576).toFixed(0)} MB · ` +
+          `after the trim ${trimmed === null ? 'n/a' : `${trimmed.toFixed(0)} MB`}\n`,
       );
     }
-    const tail = rows.slice(Math.ceil(rows.length / 2));
-    process.stdout.write(`second half: RSS ${Math.min(...tail).toFixed(0)}–${Math.max(...tail).toFixed(0)} MB\n`);
+    const range = (xs: number[]) => (xs.length ? `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} MB` : 'n/a');
+    const half = (xs: number[]) => xs.slice(Math.ceil(xs.length / 2));
+    process.stdout.write(`second half: RSS ${range(half(rows))} right after each index, ${range(half(trimmedRows))} after the trim\n`);
   } finally {
     await cli('stop').catch(() => undefined);
     rmSync(base, { recursive: true, force: true });

@@ -504,6 +504,8 @@ interface Sample {
   mainHeapTotalMb: number | null;
   parseHeapTotalMb: number | null;
   resolveHeapTotalMb: number | null;
+  /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
+  trims: number | null;
   fds: number | null;
   sockets: number | null;
   /** libuv loops (main thread + worker threads), from the fds. */
@@ -871,6 +873,7 @@ class Soak {
       mainHeapTotalMb: null,
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
+      trims: null,
       fds: null,
       sockets: null,
       loops: null,
@@ -908,6 +911,7 @@ class Soak {
           s.mainHeapTotalMb = mb(st.memory.heapTotalBytes);
           s.parseHeapTotalMb = mb(st.indexer?.parseHeap?.totalBytes);
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
+          s.trims = st.memory.release?.trims ?? null;
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
@@ -1289,7 +1293,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const csv = this.samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? Math.round((s[c] as number) * 10) / 10 : (s[c] ?? ''))).join(','));
       writeFileSync(join(dest, 'samples.csv'), [cols.join(','), ...csv].join('\n') + '\n');
       for (const f of ['daemon.log', 'shim.log']) if (existsSync(join(this.cacheDir, f))) cpSync(join(this.cacheDir, f), join(dest, f));

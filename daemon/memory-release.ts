@@ -1,13 +1,16 @@
 /**
- * Trims malloc's arenas (packages/config/malloc-trim.ts) once the daemon's indexing goes quiet: a few
- * seconds after the last job, when the parse workers that did heavy work have been replaced and V8 has had
- * a chance to free the job's garbage. Status shows what each trim gave back.
+ * Trims malloc's arenas (packages/config/malloc-trim.ts) after indexing: a few seconds after a job ends, when
+ * the parse workers that did heavy work have been replaced and V8 has had a chance to free the job's garbage,
+ * if no job runs by then. Agents that keep editing keep jobs coming (the 16-session soak: one every 1-2 s,
+ * rarely 3 s apart), so a trim waits for quiet at most MAX_WAIT_MS. Status shows what each trim gave back.
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/malloc-trim.js';
 import type { Logger } from '../packages/log/index.js';
 
 /** After the last job: the parse pool recycles heavy workers after 500 ms of quiet; leave them time to end. */
 export const RELEASE_DELAY_MS = 3_000;
+/** Since the last trim: past this, a trim runs even while a job does (malloc_trim is thread-safe). */
+export const MAX_WAIT_MS = 30_000;
 
 export interface MemoryReleaseStats {
   /** False without glibc: nothing is trimmed. */
@@ -21,19 +24,26 @@ export class MemoryReleaser {
   private trims = 0;
   private last: MemoryReleaseStats['last'] = null;
 
+  /** When the last trim ran (or this releaser was made). */
+  private lastAt = Date.now();
+
   constructor(
     private readonly busy: () => boolean,
     private readonly log: Logger,
     private readonly delayMs = RELEASE_DELAY_MS,
+    private readonly maxWaitMs = MAX_WAIT_MS,
   ) {}
 
-  /** Indexing went quiet: trim after the delay, unless a job is running by then (its own end re-arms this). */
+  /**
+   * A job ended: trim after the delay. A trim already pending keeps its time (jobs every second would
+   * otherwise push it back forever); if a job runs when it is due, it waits another delay, up to maxWaitMs.
+   */
   schedule(): void {
-    if (!mallocTrimAvailable()) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer || !mallocTrimAvailable()) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (!this.busy()) void this.releaseNow();
+      if (this.busy() && Date.now() - this.lastAt < this.maxWaitMs) this.schedule();
+      else void this.releaseNow();
     }, this.delayMs);
     this.timer.unref();
   }
@@ -45,7 +55,8 @@ export class MemoryReleaser {
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());
     this.trims++;
-    this.last = { at: Date.now(), releasedBytes, ms: Math.round(ms * 10) / 10 };
+    this.lastAt = Date.now();
+    this.last = { at: this.lastAt, releasedBytes, ms: Math.round(ms * 10) / 10 };
     this.log.debug('malloc trimmed', { releasedMb: Math.round(releasedBytes / 1048576), ms: this.last.ms });
   }
 

@@ -39,23 +39,37 @@ describe('memory release', () => {
     expect(r.before - r.after).toBeGreaterThan(40 * 1024 * 1024);
   });
 
-  it('trims once indexing has been quiet for the delay, never while a job runs', async () => {
-    let busy = true;
-    const log = createLogger(join(dir, 'daemon.log'), { tag: 'test', level: 'debug' });
-    const releaser = new MemoryReleaser(() => busy, log, 50);
-    releaser.schedule();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(releaser.stats().trims).toBe(0); // a job was running when the timer fired
-    busy = false;
-    releaser.schedule();
-    releaser.schedule(); // re-arming replaces the timer: one trim, not two
+  const log = createLogger(join(dir, 'daemon.log'), { tag: 'test', level: 'debug' });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const trimsAfter = async (releaser: MemoryReleaser, n: number) => {
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && releaser.stats().trims === 0) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < deadline && releaser.stats().trims < n) await sleep(20);
+    return releaser.stats().trims;
+  };
+
+  it('trims a delay after a job ends; a job running then makes it wait', async () => {
+    let busy = true;
+    const releaser = new MemoryReleaser(() => busy, log, 50, 60_000);
+    releaser.schedule();
+    await sleep(300);
+    expect(releaser.stats().trims).toBe(0); // a job was running each time it came due
+    busy = false;
+    releaser.schedule(); // already pending: no second trim
+    expect(await trimsAfter(releaser, 1)).toBe(1);
+    await sleep(200);
     const s = releaser.stats();
     expect(s).toMatchObject({ available: true, trims: 1 });
     expect(s.last!.releasedBytes).toBeGreaterThanOrEqual(0);
     expect(readFileSync(join(dir, 'daemon.log'), 'utf8')).toMatch(/malloc trimmed/);
+    releaser.close();
+  });
+
+  it('jobs that never stop coming delay a trim by at most maxWait', async () => {
+    const releaser = new MemoryReleaser(() => true, log, 30, 2_000);
+    releaser.schedule();
+    await sleep(200);
+    expect(releaser.stats().trims).toBe(0);
+    expect(await trimsAfter(releaser, 1)).toBe(1);
     releaser.close();
   });
 });
