@@ -175,7 +175,7 @@ function heaps(s: DaemonStatus): string {
 
 function trimLine(r: DaemonStatus['memory']['release']): string {
   if (!r.available) return 'unavailable (no glibc): freed native memory stays with the allocator';
-  if (!r.last) return 'none yet (runs a few seconds after indexing goes quiet)';
+  if (!r.last) return 'none yet (one runs a few seconds after an index job ends)';
   return `${r.trims} after indexing; the last ${ago(r.last.at)} gave back ${bytes(r.last.releasedBytes)} in ${r.last.ms} ms`;
 }
 

@@ -49,7 +49,7 @@ describe('memory release', () => {
 
   it('trims a delay after a job ends; a job running then makes it wait', async () => {
     let busy = true;
-    const releaser = new MemoryReleaser(() => busy, log, 50, 60_000);
+    const releaser = new MemoryReleaser(() => busy, log, 50, 60_000, 0);
     releaser.schedule();
     await sleep(300);
     expect(releaser.stats().trims).toBe(0); // a job was running each time it came due
@@ -65,11 +65,21 @@ describe('memory release', () => {
   });
 
   it('jobs that never stop coming delay a trim by at most maxWait', async () => {
-    const releaser = new MemoryReleaser(() => true, log, 30, 2_000);
+    const releaser = new MemoryReleaser(() => true, log, 30, 2_000, 0);
     releaser.schedule();
     await sleep(200);
     expect(releaser.stats().trims).toBe(0);
     expect(await trimsAfter(releaser, 1)).toBe(1);
+    releaser.close();
+  });
+
+  it('trims at most once per minInterval, however many jobs end', async () => {
+    const releaser = new MemoryReleaser(() => false, log, 20, 60_000, 1_500);
+    await releaser.releaseNow();
+    releaser.schedule();
+    await sleep(400);
+    expect(releaser.stats().trims).toBe(1); // due 20 ms after the job, held back until 1.5 s after the last trim
+    expect(await trimsAfter(releaser, 2)).toBe(2);
     releaser.close();
   });
 });
