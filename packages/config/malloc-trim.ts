@@ -9,15 +9,17 @@
  * Node has no binding for it, so it is called through koffi (a maintained FFI library with prebuilt binaries;
  * no compiler needed at install). Without glibc (musl, macOS) there is nothing to call: `available` is false.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
 
 /** koffi's binding: `async` runs the call on libuv's thread pool. */
 type Trim = { async(pad: number, done: (err: unknown, released: number) => void): void };
 
 let trim: Trim | null | undefined;
 
+/** Loaded on first use, not at the daemon's start-up (koffi costs ~6 ms and 3 MB to load). */
 function load(): Trim | null {
   try {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
     return koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as unknown as Trim;
   } catch {
     return null;
