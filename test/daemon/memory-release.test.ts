@@ -74,11 +74,11 @@ describe('memory release', () => {
   });
 
   it('trims at most once per minInterval, however many jobs end', async () => {
-    const releaser = new MemoryReleaser(() => false, log, 20, 60_000, 1_500);
+    const releaser = new MemoryReleaser(() => false, log, 20, 60_000, 3_000);
     await releaser.releaseNow();
     releaser.schedule();
-    await sleep(400);
-    expect(releaser.stats().trims).toBe(1); // due 20 ms after the job, held back until 1.5 s after the last trim
+    await sleep(300);
+    expect(releaser.stats().trims).toBe(1); // due 20 ms after the job, held back until 3 s after the last trim
     expect(await trimsAfter(releaser, 2)).toBe(2);
     releaser.close();
   });
