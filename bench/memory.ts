@@ -37,15 +37,14 @@ async function main(): Promise<void> {
   type Status = { pid: number; memory: { heapUsedBytes: number; release?: { available: boolean; trims: number } } };
   const status = async () => JSON.parse((await cli('status', '--json')).stdout) as Status;
   const trims = (s: Status) => s.memory.release?.trims ?? 0;
-  /** RSS once the daemon trimmed after the job (null where it cannot trim). */
-  const afterTrim = async (before: number): Promise<number | null> => {
-    for (let i = 0; i < 40; i++) {
-      const s = await status();
-      if (!s.memory.release?.available) return null;
-      if (trims(s) > before) return procStatusMb(s.pid, 'VmRSS');
+  /** RSS once the daemon trimmed after the job, and its trim count then (rss null where it cannot trim). */
+  const afterTrim = async (before: number): Promise<{ rss: number | null; trims: number }> => {
+    let s = await status();
+    for (let i = 0; i < 40 && s.memory.release?.available && trims(s) <= before; i++) {
       await new Promise((r) => setTimeout(r, 250));
+      s = await status();
     }
-    return null;
+    return { rss: s.memory.release?.available && trims(s) > before ? procStatusMb(s.pid, 'VmRSS') : null, trims: trims(s) };
   };
   try {
     process.stdout.write(`daemon memory over ${runs} full re-indexes · corpus ${corpus.name} · ${new Date().toISOString()}\n`);
@@ -57,8 +56,9 @@ async function main(): Promise<void> {
       const s = await status();
       const rss = procStatusMb(s.pid, 'VmRSS');
       rows.push(rss);
-      const trimmed = await afterTrim(trimsBefore);
-      trimsBefore = trims(await status());
+      const after = await afterTrim(trimsBefore);
+      const trimmed = after.rss;
+      trimsBefore = after.trims;
       if (trimmed !== null) trimmedRows.push(trimmed);
       process.stdout.write(
         `${i ? `full re-index ${i}` : 'first index'}: RSS ${rss.toFixed(0)} MB (anonymous ${procStatusMb(s.pid, 'RssAnon').toFixed(0)}) · ` +

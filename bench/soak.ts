@@ -1107,12 +1107,15 @@ class Soak {
       const v = pooledSlope([tail], y).slope;
       return v === null ? null : round3(v);
     };
-    const heapsOf = (s: Sample) => (s.mainHeapTotalMb === null || s.parseHeapTotalMb === null || s.resolveHeapTotalMb === null ? null : s.mainHeapTotalMb + s.parseHeapTotalMb + s.resolveHeapTotalMb);
+    const outsideHeaps = (s: Sample) =>
+      s.rssAnonMb === null || s.mainHeapTotalMb === null || s.parseHeapTotalMb === null || s.resolveHeapTotalMb === null
+        ? null
+        : s.rssAnonMb - s.mainHeapTotalMb - s.parseHeapTotalMb - s.resolveHeapTotalMb;
     const anonParts = {
       mainHeap: partSlope((s) => s.mainHeapTotalMb),
       parseHeap: partSlope((s) => s.parseHeapTotalMb),
       resolveHeap: partSlope((s) => s.resolveHeapTotalMb),
-      outsideHeaps: partSlope((s) => (s.rssAnonMb === null || heapsOf(s) === null ? null : s.rssAnonMb - heapsOf(s)!)),
+      outsideHeaps: partSlope(outsideHeaps),
     };
     const pooledRss = pooledSlope([...segments.values()], (s) => s.rssMb);
     const tailSpan = tail.length ? round1((tail[tail.length - 1]!.t - tail[0]!.t) / 1000) : 0;

@@ -7,7 +7,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
-import type { ThreadHeap } from './thread-heap.js';
+import type { ThreadHeap } from './worker-reply.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;

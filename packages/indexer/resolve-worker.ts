@@ -6,19 +6,14 @@
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import { ResolveSessions, type ResolveRequest } from './resolve/session.js';
-import { threadHeap } from './thread-heap.js';
+import { reply } from './worker-reply.js';
 
 lowerThisThreadPriority();
 
 const sessions = new ResolveSessions();
 
 parentPort!.on('message', ({ id, msg }: { id: number; msg: ResolveRequest }) => {
-  try {
-    const out = sessions.handle(msg);
-    parentPort!.postMessage({ id, ok: true, result: out, heap: threadHeap() });
-  } catch (err) {
-    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err), heap: threadHeap() });
-  }
+  reply(id, () => sessions.handle(msg));
   // Requests are handled one at a time: this runs before the next one, off the indexer's critical path.
   sessions.afterReply();
 });

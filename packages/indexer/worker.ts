@@ -12,7 +12,7 @@ import Parser from 'tree-sitter';
 import JavaScript from 'tree-sitter-javascript';
 import TypeScript from 'tree-sitter-typescript';
 import type { Lang, ParseTask, WARM_UP } from './facts.js';
-import { threadHeap } from './thread-heap.js';
+import { reply, reportHeap } from './worker-reply.js';
 import { buildErrorQuery, buildQuery } from './extract/queries.js';
 import { installFastNodes } from './extract/fast-nodes.js';
 import { parseFile, type LanguageKit } from './extract/parse-file.js';
@@ -64,13 +64,8 @@ parentPort!.on('message', ({ id, msg }: { id?: number; msg: WorkerTask | typeof 
     for (let i = 0; i < WARM_UP_PASSES; i++) {
       for (const path of WARM_UP_SOURCES) parseFile(here, { path, lang: 'typescript', knownHash: null }, Infinity, kit);
     }
-    parentPort!.postMessage({ heap: threadHeap() }); // no id: not an answer, only the standby's heap for status
+    reportHeap();
     return;
   }
-  try {
-    const result = run(msg);
-    parentPort!.postMessage({ id, ok: true, result, heap: threadHeap() });
-  } catch (err) {
-    parentPort!.postMessage({ id, ok: false, error: (err as Error).stack ?? String(err), heap: threadHeap() });
-  }
+  reply(id, () => run(msg));
 });

@@ -1,0 +1,35 @@
+/**
+ * How a worker thread (parse or resolve) answers the pool: `{ id, ok, result | error, heap }`. Every reply
+ * carries the thread's V8 heap, so the daemon's status can show where its memory is: the main thread's heap
+ * is only part of the daemon's RSS, and the soak's RSS slope needs the rest named.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { parentPort } from 'node:worker_threads';
+
+export interface ThreadHeap {
+  /** Bytes of live objects (and garbage not collected yet). */
+  usedBytes: number;
+  /** Bytes V8 has committed for the heap (what RSS sees). */
+  totalBytes: number;
+}
+
+export function threadHeap(): ThreadHeap {
+  const h = getHeapStatistics();
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
+}
+
+/** Runs `compute` and posts its result (or its error) as the answer to task `id`. */
+export function reply(id: number | undefined, compute: () => unknown): void {
+  let answer: { ok: true; result: unknown } | { ok: false; error: string };
+  try {
+    answer = { ok: true, result: compute() };
+  } catch (err) {
+    answer = { ok: false, error: (err as Error).stack ?? String(err) };
+  }
+  parentPort!.postMessage({ id, ...answer, heap: threadHeap() });
+}
+
+/** Posts the heap alone (no id: not an answer), e.g. once a standby has warmed up. */
+export function reportHeap(): void {
+  parentPort!.postMessage({ heap: threadHeap() });
+}
