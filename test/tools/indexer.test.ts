@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { daemonSettings } from '../../packages/config/index.js';
 import type { Indexer } from '../../packages/indexer/api.js';
+import { namingIndexesKept } from '../../packages/tools/lib/calls.js';
 import { harness, silentLog, type Harness } from './context.js';
 import { copyFixture, textOf } from './fixture.js';
 
@@ -37,12 +38,22 @@ test('symbols, snippet and code search from the real graph', async () => {
   expect((code.data as { hits: Array<{ symbol: string }> }).hits.map((x) => x.symbol)).toEqual(['src/server.ts#Server.listen']);
 });
 
-// The indexer's resolution (IMPORTS/CALLS) was still landing when this was written: skip, saying so, while
-// the graph has no CALLS edge at all; remove the condition once resolution is in.
-const hasCalls = () => (h.store.db.prepare(`SELECT COUNT(*) AS n FROM edges WHERE type = 'CALLS'`).get() as { n: number }).n > 0;
-test('call tree from the real graph', async (t) => {
-  if (!hasCalls()) t.skip('indexer produced no CALLS edges yet');
+test('call tree from the real graph', async () => {
   const callers = await h.call('trace_path', { symbol: 'src/util.ts#parseNumber' });
   const tree = (callers.data as { callers: { tree: Array<{ qname: string; call_lines: number[] }> } }).callers.tree;
   expect(tree.map((n) => [n.qname, n.call_lines])).toEqual([['src/server.ts#Server.listen', [6]]]);
+});
+
+test('full re-indexes do not pile up caches of replaced snapshots', async () => {
+  // A callers trace builds a by-name index of the snapshot's unresolved calls; each full re-index makes a new
+  // snapshot. The old snapshots' indexes were kept (up to 8): megabytes each on a real project, a slow climb
+  // in the soak's heap.
+  const snapshots = new Set<number>();
+  for (let i = 0; i < 3; i++) {
+    await h.call('index_repository', { path: root, mode: 'full' });
+    snapshots.add((h.store.db.prepare(`SELECT snapshot FROM projects`).get() as { snapshot: number }).snapshot);
+    await h.call('trace_path', { symbol: 'src/util.ts#parseNumber', direction: 'callers' });
+  }
+  expect(snapshots.size).toBe(3);
+  expect(namingIndexesKept(h.store.db)).toBe(1);
 });

@@ -72,13 +72,19 @@ export function unresolvedFrom(db: Db, snapshot: number, src: number): Unresolve
  * are the version: an in-place diff inserts with new ids or deletes), so tracing several hops, or several
  * traces in a row, does not rescan tens of thousands of rows each time on the daemon's main thread.
  */
-const namingIndexes = new Map<number, { version: string; byName: Map<string, UnresolvedSite[]> }>();
+interface NamingIndex {
+  version: string;
+  byName: Map<string, UnresolvedSite[]>;
+}
+const namingIndexes = new WeakMap<Db, Map<number, NamingIndex>>();
 const NAMING_INDEXES_KEPT = 8;
 
 function namingIndex(db: Db, snapshot: number): Map<string, UnresolvedSite[]> {
   const v = stmt(db, `SELECT count(*) AS n, max(id) AS m FROM unresolved_calls WHERE snapshot = ?`).get(snapshot) as { n: number; m: number | null };
   const version = `${v.n}:${v.m}`;
-  const cached = namingIndexes.get(snapshot);
+  let kept = namingIndexes.get(db);
+  if (!kept) namingIndexes.set(db, (kept = new Map()));
+  const cached = kept.get(snapshot);
   if (cached && cached.version === version) return cached.byName;
   const byName = new Map<string, UnresolvedSite[]>();
   for (const r of stmt(db, `SELECT src, file, line, callee, reason FROM unresolved_calls WHERE snapshot = ? AND reason <> 'external'`).iterate(snapshot) as IterableIterator<UnresolvedSite>) {
@@ -88,11 +94,19 @@ function namingIndex(db: Db, snapshot: number): Map<string, UnresolvedSite[]> {
     if (!list) byName.set(last, (list = []));
     list.push(r);
   }
-  namingIndexes.delete(snapshot);
-  namingIndexes.set(snapshot, { version, byName });
-  // Keep the most recently built few: old snapshots are dropped after a re-index anyway.
-  while (namingIndexes.size > NAMING_INDEXES_KEPT) namingIndexes.delete(namingIndexes.keys().next().value!);
+  kept.delete(snapshot);
+  kept.set(snapshot, { version, byName });
+  // Only live snapshots are asked about. An index of one a full re-index replaced is megabytes of dead
+  // weight: the soak's heap snapshots showed them piling up to the cap, one per re-index, as a slow climb.
+  const live = new Set((stmt(db, `SELECT snapshot FROM projects WHERE snapshot IS NOT NULL`).all() as Array<{ snapshot: number }>).map((r) => r.snapshot));
+  for (const s of kept.keys()) if (s !== snapshot && !live.has(s)) kept.delete(s);
+  while (kept.size > NAMING_INDEXES_KEPT) kept.delete(kept.keys().next().value!);
   return byName;
+}
+
+/** How many naming indexes are kept for `db` (for tests: stale snapshots must not pile up). */
+export function namingIndexesKept(db: Db): number {
+  return namingIndexes.get(db)?.size ?? 0;
 }
 
 export function unresolvedNaming(db: Db, snapshot: number, names: ReadonlySet<string>): Map<string, UnresolvedSite[]> {
