@@ -549,7 +549,17 @@ export interface SoakReport {
     allSamplesSlopeMbPerMin: number | null;
     allSamplesSlopeSe: number | null;
     tailSamples: number;
-    anonSlopeMbPerMin: number | null; fileSlopeMbPerMin: number | null; anonMax: number | null; fileMax: number | null; spanSec: number; pooledSlopeMbPerMin: number | null; min: number | null; max: number | null; samplesUsed: number };
+    anonSlopeMbPerMin: number | null;
+    fileSlopeMbPerMin: number | null;
+    anonMax: number | null;
+    fileMax: number | null;
+    spanSec: number;
+    pooledSlopeMbPerMin: number | null;
+    min: number | null;
+    max: number | null;
+    /** Settled samples the judged slope used. */
+    samplesUsed: number;
+  };
   heap: { slopeMbPerMin: number | null; max: number | null };
   /** Slopes (MB/min, same tail) of the committed V8 heaps by thread, and of the anonymous memory outside them. */
   anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; outsideHeaps: number | null };
