@@ -18,6 +18,7 @@ import { streamExport } from './export.js';
 import { JobManager } from './jobs.js';
 import { MemoryReleaser } from './memory-release.js';
 import { ProjectResolver, type ChangeFeed } from './projects.js';
+import type { SessionChannel } from './channel.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
 import { buildStatus, EventLoopMonitor, type DaemonStatus } from './status.js';
@@ -48,6 +49,8 @@ export class Daemon {
   readonly store: Store;
   readonly log: Logger;
   readonly sessions = new SessionRegistry();
+  /** Open session channels; closed at shutdown (an upgraded socket is no longer the HTTP server's to close). */
+  readonly channels = new Set<SessionChannel>();
   readonly jobs: JobManager;
   readonly memory: MemoryReleaser;
   readonly projects: ProjectResolver;
@@ -92,7 +95,12 @@ export class Daemon {
       forget: (p: ProjectRow) => this.watchers.unwatch(p.id),
       shutdownSignal: this.shutdownController.signal,
     });
-    this.sessions.on(() => this.touch());
+    this.sessions.on((event, s) => {
+      const client = `${s.client.name}@${s.client.version}`;
+      if (event === 'attach') this.log.info('session attach', { session: s.id, client, pid: s.pid, cwd: s.cwd });
+      else this.log.info('session detach', { session: s.id, client, pid: s.pid, calls: s.calls });
+      this.touch();
+    });
     this.memory = new MemoryReleaser(() => this.jobs.busy, this.log);
     this.jobs.onIdle(() => {
       this.touch();
@@ -235,6 +243,7 @@ export class Daemon {
       while (this.tools.active > 0 && Date.now() < deadline) await sleep(25);
     }
     this.shutdownController.abort();
+    for (const c of this.channels) c.close();
     for (const t of this.timers) clearInterval(t);
     this.eventLoop.stop();
     this.memory.close();

@@ -1,9 +1,12 @@
 /**
  * The daemon's HTTP surface on its Unix socket (fastify). docs/protocol.md documents every route.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { asCodehiveError, CodehiveError, ROUTES, type AttachRequest, type SessionUpdate, type ShutdownRequest, type ToolCallRequest } from '../packages/protocol/index.js';
 import type { Daemon } from './daemon.js';
+import { acceptChannel } from './channel.js';
 
 export function buildServer(daemon: Daemon): FastifyInstance {
   const app = Fastify({
@@ -16,6 +19,9 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+
+  // Session channels leave HTTP after the handshake, so they are not fastify routes.
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => acceptChannel(daemon, req, socket, head));
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, toCodehive(err)));
   app.setNotFoundHandler((req, reply) =>
@@ -30,9 +36,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     if (typeof body.cwd !== 'string' || typeof body.pid !== 'number' || !body.client?.name) {
       throw new CodehiveError('BAD_REQUEST', 'attach needs {client: {name, version}, pid: number, cwd: string, kind}');
     }
-    const s = daemon.sessions.attach(body);
-    daemon.log.info('session attach', { session: s.id, client: `${s.client.name}@${s.client.version}`, pid: s.pid, cwd: s.cwd });
-    return { sessionId: s.id };
+    return { sessionId: daemon.sessions.attach(body).id };
   });
 
   app.get(ROUTES.sessionHold, (req, reply) => {
@@ -43,10 +47,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
     reply.raw.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
     reply.raw.flushHeaders();
     session.held = true;
-    reply.raw.on('close', () => {
-      daemon.log.info('session detach', { session: id, client: session.client.name, pid: session.pid, calls: session.calls });
-      daemon.sessions.detach(id);
-    });
+    reply.raw.on('close', () => daemon.sessions.detach(id));
   });
 
   app.patch(ROUTES.session, async (req) => {

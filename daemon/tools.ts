@@ -1,14 +1,22 @@
 /**
  * Tool calls: validate the arguments against the shared schema, build the handler's context, run it, and
- * stream the answer back as NDJSON (progress lines, then one result or error line). The client closing
- * the request aborts the handler's signal (MCP cancellation is forwarded this way).
+ * hand progress and the answer to the transport that carried the call (an HTTP request answered with
+ * NDJSON, or a session channel). The transport's cancellation aborts the handler's signal.
  */
 import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { DaemonSettings } from '../packages/config/index.js';
 import type { Logger } from '../packages/log/index.js';
-import { asCodehiveError, CodehiveError, type ToolCallRequest, type ToolEvent, type ToolResult } from '../packages/protocol/index.js';
+import {
+  asCodehiveError,
+  CodehiveError,
+  type ErrorBody,
+  type ProgressPayload,
+  type ToolCallRequest,
+  type ToolEvent,
+  type ToolResult,
+} from '../packages/protocol/index.js';
 import type { Store } from '../packages/store/db.js';
 import { deleteProjectData } from '../packages/store/snapshots.js';
 import type { ProjectRow } from '../packages/store/projects.js';
@@ -53,6 +61,14 @@ export function validateArgs(name: string, args: unknown): { name: ToolName; arg
   return { name, args: parsed.data as Record<string, unknown> };
 }
 
+/** Where a call's events go: the HTTP route writes NDJSON, a session channel writes frames. */
+export interface CallSink {
+  progress(p: ProgressPayload): void;
+  /** Exactly one of `result` and `error` is called, once, last. */
+  result(result: ToolResult): void;
+  error(error: ErrorBody): void;
+}
+
 export class ToolRunner {
   private inflight = 0;
 
@@ -65,11 +81,9 @@ export class ToolRunner {
     return this.inflight;
   }
 
-  /** Runs a call and writes NDJSON events to `res`. Never throws. */
+  /** Answers `POST /v1/tools/:name`: NDJSON events on `res`; the client closing the request cancels the call. */
   async handle(rawName: string, body: ToolCallRequest, res: ServerResponse): Promise<void> {
     const controller = new AbortController();
-    const onShutdown = () => controller.abort();
-    this.deps.shutdownSignal.addEventListener('abort', onShutdown);
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
@@ -81,39 +95,49 @@ export class ToolRunner {
       if (last) res.end(line);
       else res.write(line);
     };
+    await this.run(rawName, body, controller, {
+      progress: (p) => send({ type: 'progress', ...p }),
+      result: (result) => send({ type: 'result', result }, true),
+      error: (error) => send({ type: 'error', error }, true),
+    });
+    if (!res.writableEnded) res.end();
+  }
+
+  /**
+   * Runs one call, whatever carried it (an HTTP request or a session channel): validates, runs the handler,
+   * and hands its progress and its one answer to `sink`. `controller` is the caller's (cancellation); the
+   * daemon shutting down aborts it too. Never throws.
+   */
+  async run(rawName: string, body: ToolCallRequest, controller: AbortController, sink: CallSink): Promise<void> {
+    const onShutdown = () => controller.abort();
+    this.deps.shutdownSignal.addEventListener('abort', onShutdown);
     this.inflight++;
     const started = performance.now();
     try {
-      const result = await this.call(rawName, body, controller.signal, send);
-      send({ type: 'result', result }, true);
+      sink.result(await this.call(rawName, body, controller.signal, body.progress ? sink.progress : null));
     } catch (err) {
       const e = controller.signal.aborted && !(err instanceof CodehiveError) ? new CodehiveError('CANCELLED', `${rawName} was cancelled`) : asCodehiveError(err);
       if (e.code === 'INTERNAL') this.deps.log.error('tool failed', { tool: rawName, err });
-      send({ type: 'error', error: e.toBody() }, true);
+      sink.error(e.toBody());
     } finally {
       this.inflight--;
       this.deps.shutdownSignal.removeEventListener('abort', onShutdown);
       this.deps.log.debug('tool', { tool: rawName, ms: Math.round(performance.now() - started) });
-      if (!res.writableEnded) res.end();
     }
   }
 
-  private async call(rawName: string, body: ToolCallRequest, signal: AbortSignal, send: (ev: ToolEvent) => void): Promise<ToolResult> {
+  private async call(rawName: string, body: ToolCallRequest, signal: AbortSignal, progress: CallSink['progress'] | null): Promise<ToolResult> {
     const { name, args } = validateArgs(rawName, body.arguments);
     const session = body.sessionId ? this.deps.sessions.get(body.sessionId) : undefined;
     if (session) session.calls++;
-    const ctx = this.context(session?.cwd ?? body.cwd ?? '/', session?.roots ?? [], signal, body.progress ? send : null);
+    const ctx = buildToolContext(this.deps, {
+      cwd: session?.cwd ?? body.cwd ?? '/',
+      roots: session?.roots ?? [],
+      signal,
+      progress: progress ? (done, total, message) => progress({ progress: done, total, message }) : undefined,
+    });
     const handler = this.deps.handlers[name] as ToolHandler<ToolName>;
     return handler(ctx, args as never);
-  }
-
-  private context(cwd: string, roots: string[], signal: AbortSignal, send: ((ev: ToolEvent) => void) | null): ToolContext {
-    return buildToolContext(this.deps, {
-      cwd,
-      roots,
-      signal,
-      progress: send ? (progress, total, message) => send({ type: 'progress', progress, total, message }) : undefined,
-    });
   }
 }
 

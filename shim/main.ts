@@ -10,7 +10,7 @@ import { buildInfo, cachePaths } from '../packages/config/index.js';
 import { createLogger, type Logger } from '../packages/log/index.js';
 import { asCodehiveError } from '../packages/protocol/index.js';
 import { toolCatalog } from '../packages/tools/catalog.js';
-import { StdioMcpServer, type CallToolResult, type ToolCallContext } from './mcp-server.js';
+import { RawJson, StdioMcpServer, type CallToolResult, type ToolCallContext } from './mcp-server.js';
 
 /** How often the shim checks that the process that started it is still there. */
 const PARENT_CHECK_MS = 2_000;
@@ -73,13 +73,11 @@ async function forward(
   args: Record<string, unknown>,
   ctx: ToolCallContext,
   log: Logger,
-): Promise<CallToolResult> {
+): Promise<CallToolResult | RawJson> {
   try {
     // Unknown tools go to the daemon too: it answers with the list of real ones.
-    const result = await conn.callTool(name, args, { signal: ctx.signal, readOnly: readOnly.get(name) ?? true, onProgress: ctx.progress });
-    // A tool error carries no structured content: clients validate it against the output schema otherwise.
-    if (result.isError) return { content: [{ type: 'text', text: result.text }], isError: true };
-    return { content: [{ type: 'text', text: result.text }], structuredContent: result.data };
+    const opts = { signal: ctx.signal, readOnly: readOnly.get(name) ?? true, onProgress: ctx.progress };
+    return new RawJson(await conn.callToolForMcp(name, args, opts));
   } catch (err) {
     const e = asCodehiveError(err);
     if (e.code === 'INTERNAL' || e.code === 'DAEMON_UNAVAILABLE' || e.code === 'DAEMON_DIED') log.warn('call failed', { tool: name, code: e.code, err: e.message });

@@ -7,6 +7,7 @@
  * and the MCP Inspector drive this with, so conformance is checked against the real thing.
  */
 import type { Logger } from '../packages/log/index.js';
+import type { McpToolResult } from '../packages/protocol/index.js';
 
 /** Protocol revisions we speak, newest first (same wire format for everything this server does). */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
@@ -28,10 +29,11 @@ export interface ToolCallContext {
   progress?: (progress: number, total?: number, message?: string) => void;
 }
 
-export interface CallToolResult {
-  content: Array<{ type: 'text'; text: string }>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
+export type CallToolResult = McpToolResult;
+
+/** A result already serialised (the daemon's answer, forwarded without parsing it). */
+export class RawJson {
+  constructor(readonly json: string) {}
 }
 
 export interface McpServerOptions {
@@ -40,7 +42,7 @@ export interface McpServerOptions {
   instructions: string;
   tools: unknown[];
   log: Logger;
-  callTool(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<CallToolResult>;
+  callTool(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<CallToolResult | RawJson>;
   onInitialized?(client: { name: string; version: string }, capabilities: Record<string, unknown>): void;
   onRootsChanged?(): void;
 }
@@ -58,6 +60,7 @@ export class StdioMcpServer {
   private readonly pending = new Map<Id, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private buffered = '';
+  private corked = false;
 
   constructor(private readonly opts: McpServerOptions) {}
 
@@ -92,7 +95,20 @@ export class StdioMcpServer {
   }
 
   private send(msg: JsonRpcMessage): void {
-    process.stdout.write(JSON.stringify(msg) + '\n');
+    this.write(JSON.stringify(msg) + '\n');
+  }
+
+  /** Answers completed in one tick (a burst of forwarded calls) leave in one write to the agent. */
+  private write(line: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      process.stdout.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        process.stdout.uncork();
+      });
+    }
+    process.stdout.write(line);
   }
 
   private onData(chunk: string): void {
@@ -157,7 +173,9 @@ export class StdioMcpServer {
     try {
       const result = await this.handle(id, method, params);
       // A cancelled request gets no answer (the client has forgotten its id).
-      if (!this.cancelled.delete(id)) this.send({ jsonrpc: '2.0', id, result });
+      if (this.cancelled.delete(id)) return;
+      if (result instanceof RawJson) this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}\n`);
+      else this.send({ jsonrpc: '2.0', id, result });
     } catch (err) {
       if (this.cancelled.delete(id)) return;
       const e = err as { rpcCode?: number; message?: string };
@@ -199,7 +217,7 @@ export class StdioMcpServer {
     };
   }
 
-  private async callTool(id: Id, params: Record<string, unknown>): Promise<CallToolResult> {
+  private async callTool(id: Id, params: Record<string, unknown>): Promise<CallToolResult | RawJson> {
     const name = params.name;
     if (typeof name !== 'string') throw new Error('tools/call needs a tool name');
     const args = params.arguments ?? {};

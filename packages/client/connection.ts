@@ -1,9 +1,9 @@
 /**
  * A client's link to the daemon (the MCP shim's, or the CLI's): finds or spawns the daemon, attaches a
- * session held open by one long request (so the daemon notices a client killed with SIGKILL), and calls
- * tools. When the daemon dies, the next call respawns it; a read-only call in flight is retried once.
+ * session whose channel carries its calls (and whose closing tells the daemon the client is gone, even
+ * after SIGKILL), and calls tools. When the daemon dies, the next call respawns it; a read-only call in
+ * flight is retried once.
  */
-import type http from 'node:http';
 import type { Logger } from '../log/index.js';
 import {
   CodehiveError,
@@ -17,8 +17,9 @@ import {
   type ToolEvent,
   type ToolResult,
 } from '../protocol/index.js';
+import { ChannelClient } from './channel.js';
 import { ensureDaemon, type DaemonEndpoint } from './daemon.js';
-import { errorFromBody, isConnectionError, ndjsonLines, openRequest, requestJson, resetConnections } from './http.js';
+import { errorFromBody, isConnectionError, ndjsonLines, openRequest, readBody, requestJson, resetConnections } from './http.js';
 
 export interface ConnectionOptions {
   env?: NodeJS.ProcessEnv;
@@ -26,7 +27,7 @@ export interface ConnectionOptions {
   kind: 'mcp' | 'cli';
   client: ClientInfo;
   cwd: string;
-  /** Attach a session (MCP shims do; one-off CLI calls don't need one). */
+  /** Attach a session and call through its channel (MCP shims do; one-off CLI calls don't need one). */
   session: boolean;
 }
 
@@ -40,7 +41,7 @@ export interface CallOptions {
 export class DaemonConnection {
   private endpoint: DaemonEndpoint | null = null;
   private sessionId: string | null = null;
-  private hold: http.IncomingMessage | null = null;
+  private channel: ChannelClient | null = null;
   private connecting: Promise<DaemonEndpoint> | null = null;
   private client: ClientInfo;
   private roots: string[] = [];
@@ -68,29 +69,24 @@ export class DaemonConnection {
     const req: AttachRequest = { client: this.client, pid: process.pid, cwd: this.opts.cwd, roots: this.roots, kind: this.opts.kind };
     const { sessionId } = await requestJson<AttachReply>(ep.socketPath, ROUTES.sessions, { body: req });
     this.sessionId = sessionId;
-    // The held request is the session's lifeline: when this process dies, the daemon sees it close.
-    const res = await openRequest(ep.socketPath, ROUTES.sessionHold.replace(':id', sessionId), { dedicated: true });
-    if ((res.statusCode ?? 500) >= 400) throw new CodehiveError('INTERNAL', `session hold refused (HTTP ${res.statusCode})`);
-    this.hold = res;
-    res.resume();
-    const onGone = () => {
-      if (this.hold === res) this.lost('session hold closed');
+    const channel = await ChannelClient.open(ep.socketPath, sessionId);
+    channel.onClosed = (why) => {
+      if (this.channel === channel) this.lost(`session channel closed: ${why}`);
     };
-    res.on('close', onGone);
-    res.on('error', onGone);
+    this.channel = channel;
     this.opts.log.info('attached', { sessionId, daemonPid: ep.health.pid });
   }
 
   /** Forget the daemon: the next call finds or spawns one again. */
   private lost(why: string): void {
-    if (!this.endpoint && !this.hold) return;
+    if (!this.endpoint && !this.channel) return;
     this.opts.log.warn('daemon connection lost', { why });
     if (this.endpoint) resetConnections(this.endpoint.socketPath);
-    const hold = this.hold;
-    this.hold = null;
+    const channel = this.channel;
+    this.channel = null;
     this.endpoint = null;
     this.sessionId = null;
-    hold?.destroy();
+    channel?.close();
   }
 
   async setClient(client: ClientInfo): Promise<void> {
@@ -114,12 +110,32 @@ export class DaemonConnection {
     }
   }
 
-  async callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<ToolResult> {
+  /** Calls a tool over HTTP (no session needed) and returns its result. */
+  callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<ToolResult> {
+    return this.withRetry(name, opts, (ep, sent) => this.callOnce(ep, name, args, opts, sent));
+  }
+
+  /**
+   * Calls a tool on the session's channel and returns the MCP CallToolResult as JSON text, unparsed: the
+   * shim forwards it to its agent as is. Needs `session: true`.
+   */
+  callToolForMcp(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<string> {
+    return this.withRetry(name, opts, (_ep, sent) => {
+      if (!this.channel) throw new CodehiveError('DAEMON_DIED', 'no session channel (is this connection made with session: true?)');
+      return this.channel.call(name, args, opts, sent);
+    });
+  }
+
+  /**
+   * Connects (spawning the daemon if needed) and runs `once`. When the daemon goes away, a call that was
+   * not yet sent is sent again; one that was sent is retried only if it is read-only.
+   */
+  private async withRetry<T>(name: string, opts: CallOptions, once: (ep: DaemonEndpoint, sent: () => void) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const ep = await this.connect();
       let delivered = false;
       try {
-        return await this.callOnce(ep, name, args, opts, () => (delivered = true));
+        return await once(ep, () => (delivered = true));
       } catch (err) {
         if (opts.signal?.aborted) throw new CodehiveError('CANCELLED', `${name} was cancelled`);
         if (!isConnectionError(err)) throw err;
@@ -153,7 +169,7 @@ export class DaemonConnection {
     const res = await openRequest(ep.socketPath, ROUTES.tool.replace(':name', encodeURIComponent(name)), { body, signal: opts.signal });
     markDelivered();
     if ((res.statusCode ?? 500) >= 400) {
-      const text = await collect(res);
+      const text = await readBody(res);
       let parsed: unknown = {};
       try {
         parsed = JSON.parse(text);
@@ -188,15 +204,9 @@ export class DaemonConnection {
 
   close(): void {
     this.closed = true;
-    this.hold?.destroy();
-    this.hold = null;
+    this.channel?.close();
+    this.channel = null;
     if (this.endpoint) resetConnections(this.endpoint.socketPath);
     this.endpoint = null;
   }
-}
-
-async function collect(res: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

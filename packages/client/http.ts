@@ -49,7 +49,8 @@ export interface RequestOptions {
   dedicated?: boolean;
 }
 
-function headers(body: string | undefined): http.OutgoingHttpHeaders {
+/** What every request to the daemon carries: the client's build and protocol, and the body's type and length. */
+export function clientHeaders(body?: string): http.OutgoingHttpHeaders {
   const info = buildInfo();
   const h: http.OutgoingHttpHeaders = {
     [CLIENT_BUILD_HEADER]: `${info.version}+${info.buildId}`,
@@ -85,7 +86,7 @@ function openOnce(socketPath: string, path: string, opts: RequestOptions): Promi
       socketPath,
       path,
       method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers: headers(body),
+      headers: clientHeaders(body),
       agent: opts.dedicated ? false : agentFor(socketPath),
       signal: opts.signal,
     });
@@ -105,7 +106,7 @@ function openOnce(socketPath: string, path: string, opts: RequestOptions): Promi
   });
 }
 
-async function readBody(res: http.IncomingMessage): Promise<string> {
+export async function readBody(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

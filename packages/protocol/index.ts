@@ -3,6 +3,7 @@
  * JSON bodies. docs/protocol.md is the prose version of this file; keep them in step.
  */
 export * from './errors.js';
+export * from './channel.js';
 
 /**
  * Bumped on any incompatible change to routes or payloads. Clients and daemons with different protocol
@@ -14,7 +15,8 @@ export const ROUTES = {
   health: '/v1/health',
   status: '/v1/status',
   sessions: '/v1/sessions', // POST: attach → { sessionId }
-  sessionHold: '/v1/sessions/:id/hold', // GET: held open for the session's life
+  sessionHold: '/v1/sessions/:id/hold', // GET: held open for the session's life (clients before the channel)
+  sessionChannel: '/v1/sessions/:id/channel', // GET + Upgrade: the session's call channel, open for its life
   session: '/v1/sessions/:id', // PATCH: update client info / roots; DELETE: detach
   tool: '/v1/tools/:name', // POST: call a tool, NDJSON stream of ToolEvent
   shutdown: '/v1/shutdown', // POST: drain and exit
