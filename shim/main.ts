@@ -14,6 +14,8 @@ import { RawJson, StdioMcpServer, type CallToolResult, type ToolCallContext } fr
 
 /** How often the shim checks that the process that started it is still there. */
 const PARENT_CHECK_MS = 2_000;
+/** At exit, how long a daemon start in progress may take to finish. */
+const START_SETTLE_MS = 5_000;
 
 export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const paths = cachePaths(env);
@@ -46,10 +48,16 @@ export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<voi
     },
   });
 
+  let exiting = false;
   const exit = (why: string) => {
+    if (exiting) return;
+    exiting = true;
     log.info('exit', { why });
-    conn.close();
-    process.exit(0);
+    // A daemon start under way finishes first (see DaemonConnection.settle); the wait is bounded.
+    void conn.settle(START_SETTLE_MS).finally(() => {
+      conn.close();
+      process.exit(0);
+    });
   };
   // Hosts that forget a server close its stdin; a shim must not linger blocked on it.
   process.stdin.on('end', () => exit('stdin closed'));

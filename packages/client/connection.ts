@@ -197,6 +197,18 @@ export class DaemonConnection {
     throw new CodehiveError('DAEMON_DIED', `the daemon ended ${name}'s answer early`);
   }
 
+  /**
+   * Waits (bounded) for a connect in progress to finish. A client that exits in the middle of one may die
+   * between proper-lockfile creating the start lock and recording it for release at exit: the lock then
+   * stays until it is stale (30 s), and every other client's start waits that long.
+   */
+  async settle(maxMs: number): Promise<void> {
+    if (!this.connecting) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.connecting.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+    clearTimeout(timer);
+  }
+
   /** The endpoint if connected (no spawn). */
   current(): DaemonEndpoint | null {
     return this.endpoint;

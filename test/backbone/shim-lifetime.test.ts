@@ -29,6 +29,21 @@ describe('shim lifetime', () => {
     expect(await exited).toBe(0);
   });
 
+  it('a shim whose stdin closes while it starts the daemon finishes the start first, leaving no start lock', async () => {
+    // The MCP Inspector's CLI does this: initialize, tools/list, close. A shim that exited mid-start could
+    // leave proper-lockfile's start lock behind, and the next window's start then waited 30 s for it to go stale.
+    const t = makeTestEnv();
+    envs.push(t);
+    const shim = spawn(process.execPath, [BIN, 'mcp'], { cwd: FIXTURE, env: t.env, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((r) => shim.on('exit', (code) => r(code)));
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'quick', version: '1' } } };
+    shim.stdin!.end(`${JSON.stringify(init)}\n${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    expect(await exited).toBe(0);
+    expect(readFileSync(join(t.cacheDir, 'shim.log'), 'utf8')).toMatch(/spawned daemon pid=\d+/);
+    expect(daemonPids(t.cacheDir)).toHaveLength(1);
+    expect(existsSync(join(t.cacheDir, 'daemon.start.lock.lock'))).toBe(false);
+  });
+
   it('exits when the process that started it is killed', async () => {
     const t = makeTestEnv();
     envs.push(t);
