@@ -97,9 +97,9 @@ export interface DaemonSettings {
   /** Whether indexed projects are watched for changes. */
   watch: boolean;
   /**
-   * Read-your-writes fence: every query first makes sure the watcher has seen edits saved before it (~50 ms,
-   * @parcel/watcher's batching). Off: queries apply only changes already seen (an edit from the last ~50 ms
-   * may show in the next answer instead).
+   * Read-your-writes fence: every query first makes sure the watcher has seen edits saved before it (an
+   * event-loop turn on Linux, ~50 ms with @parcel/watcher elsewhere). Off: queries apply only changes already
+   * seen (an edit saved a moment before may show in the next answer instead).
    */
   fence: boolean;
   /** Files larger than this are skipped by the indexer. */

@@ -1,15 +1,17 @@
 /**
- * A read-your-writes fence. @parcel/watcher hands native events to JavaScript at once when it has delivered
- * nothing for 500 ms, and otherwise batches them until 50 ms pass without a new one (at most ~500 ms), so "take what the watcher has seen" right after an edit would miss an edit saved
- * a few milliseconds earlier. The fence closes that gap without sleeping blindly:
+ * A read-your-writes fence. "Take what the watcher has seen" right after an edit could miss an edit saved a
+ * moment earlier whose event is still on its way (in the kernel's queue, or in @parcel/watcher's batching:
+ * 50 ms once it has delivered anything in the last 500 ms). The fence closes that gap without sleeping
+ * blindly:
  *
- *   write a uniquely named file into a private fence dir that is watched through the same @parcel/watcher
- *   backend (on Linux one inotify instance for every subscription, one ordered kernel queue), then wait for its
- *   event. Events queued before our write are read before it and handed to JavaScript in the same native
- *   round or an earlier one; one macrotask after the fence event they have all been delivered.
+ *   write a uniquely named file into a private fence dir that is watched through the same backend (on Linux
+ *   one inotify descriptor for every subscription, one ordered kernel queue), then wait for its event.
+ *   Events queued before our write are read before it.
  *
- * Verified on inotify. Other backends (FSEvents, Windows) keep per-subscription streams, where the fence is a
- * best-effort delay of the same length. If the fence dir cannot be watched, `pass()` degrades to a fixed wait.
+ * With the Linux backend (dir-watch.ts, `ordered`) they have been handed over by the time the fence's event
+ * arrives, and a fence costs an event-loop turn. With @parcel/watcher they arrive in the same native round or
+ * an earlier one, a few turns apart; its other backends (FSEvents, Windows) keep per-subscription streams,
+ * where the fence is a best-effort delay. If the fence dir cannot be watched, `pass()` degrades to a fixed wait.
  */
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,7 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
   // Fence files are deleted in batches, not one by one: @parcel/watcher hands over an event
   // at once when it has delivered nothing for 500 ms, and otherwise only after 50 ms of quiet. Deleting each
   // fence file right away made a delivery of its own, so the next query's fence always waited the 50 ms.
+  // (With the ordered Linux backend the batching only saves an unlink and an event per fence.)
   const litter: string[] = [];
   let sweepTimer: NodeJS.Timeout | undefined;
   const sweep = () => {
@@ -119,11 +122,15 @@ export function createFence(subscribe: SubscribeFn, log: Logger, dir?: string): 
       litter.push(file);
       sweepLater();
       if (!ok) log.debug('watch.fence_timeout', { timeoutMs });
+      // Continue in the check phase, not inside libuv's inotify read: it reads until the queue is empty, so a
+      // caller that starts the next fence at once would have its event read in the same loop, and back-to-back
+      // fences never let the event loop reach its timers (seen: the 2 s fence sweep never ran).
+      await new Promise((r) => setImmediate(r));
+      if (subscribe.ordered) return;
       // Other subscriptions' events of the same native round reach JavaScript through their own async
       // handles, signalled by the watcher thread one after another: one of them can land in the next event-loop
       // turn, later still if that thread was preempted between the two (seen once under a full test run on
       // 2 cores with a 1 ms wait: an unlink applied one batch late). Two turns and a few ms cover that.
-      await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       await sleep(POST_FENCE_MS);
     },

@@ -1,6 +1,6 @@
 /**
  * What a project watcher ignores, in two forms:
- *  - `native`: globs (root-relative, picomatch syntax) handed to @parcel/watcher's `ignore` option. The native
+ *  - `native`: globs (root-relative, picomatch syntax) handed to the backend's `ignore` option. The native
  *    tree walk skips matching directories, so they cost no inotify watch at all — the point of the exercise:
  *    a repo's node_modules can hold more directories than the default inotify limit allows.
  *  - `test`: a predicate over every event's root-relative posix path, the real rules. The indexer owns the

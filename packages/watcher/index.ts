@@ -1,6 +1,6 @@
 /**
  * packages/watcher — keeps every indexed project's graph fresh while the daemon runs: one native recursive
- * watcher (@parcel/watcher) per project however many sessions use it, changes debounced into batches, a polling
+ * watcher (Linux: fs.watch per directory; elsewhere @parcel/watcher) per project however many sessions use it, changes debounced into batches, a polling
  * fallback when the OS refuses more watches, and a read-your-writes `flush` for queries.
  *
  * API (the daemon is the only caller):
@@ -28,8 +28,8 @@
  * Catch-up (changes made while nobody watched) is the indexer's incremental scan; the daemon must subscribe
  * first and then run it, so that nothing changed between the scan and the subscription is lost.
  */
-import watcher from '@parcel/watcher';
 import type { Logger } from '../log/index.js';
+import { dirWatchSubscribe } from './dir-watch.js';
 import { createFence, type Fence } from './fence.js';
 import { defaultIgnore, type IgnoreSource } from './ignore.js';
 import { ProjectWatcher } from './project.js';
@@ -63,7 +63,7 @@ export interface WatchManagerOptions {
   ignore?: IgnoreSource;
   /** Dir for read-your-writes fence files (e.g. `<cacheDir>/fence`). Default: a fresh dir in the OS temp dir. */
   fenceDir?: string;
-  /** FAULT-INJECTION SEAM: replaces @parcel/watcher's subscribe (tests only; see `SubscribeFn`). */
+  /** FAULT-INJECTION SEAM: replaces the native backend's subscribe (tests only; see `SubscribeFn`). */
   subscribe?: SubscribeFn;
 }
 
@@ -77,7 +77,7 @@ export interface WatchManager {
   list(): WatchStatus[];
   pending(projectId: number): PendingInfo;
   /**
-   * Read-your-writes: waits until events for edits made before the call have arrived (a fence, ~50 ms), then
+   * Read-your-writes: waits until events for edits made before the call have arrived (a fence), then
    * hands over what is pending without waiting for the debounce, after the batch in flight. Never rejects;
    * `complete: false` when the timeout hit or the batch failed (the answer should then say it may be stale).
    */
@@ -85,11 +85,20 @@ export interface WatchManager {
   close(): Promise<void>;
 }
 
+/**
+ * On Linux, one fs.watch per directory (dir-watch.ts: events arrive at once and in order, so a fence costs an
+ * event-loop turn); elsewhere @parcel/watcher (FSEvents, ReadDirectoryChangesW), loaded only there.
+ */
+export const nativeSubscribe: SubscribeFn =
+  process.platform === 'linux'
+    ? dirWatchSubscribe
+    : async (dir, cb, o) => (await import('@parcel/watcher')).default.subscribe(dir, cb, o);
+
 const NOT_PENDING: PendingInfo = { paths: 0, rescan: false, since: null, inFlight: 0 };
 
 export function createWatchManager(opts: WatchManagerOptions): WatchManager {
   const enabled = opts.enabled ?? true;
-  const subscribe: SubscribeFn = opts.subscribe ?? ((dir, cb, o) => watcher.subscribe(dir, cb, o));
+  const subscribe: SubscribeFn = opts.subscribe ?? nativeSubscribe;
   const cfg = {
     log: opts.log,
     subscribe,
@@ -191,8 +200,8 @@ export function createWatchManager(opts: WatchManagerOptions): WatchManager {
       await starting.get(projectId)?.catch(() => undefined);
       const w = projects.get(projectId);
       if (!w || w.state === 'stopped') return { complete: true, state: statusOf(projectId).state, pending: 0 };
-      // Without the fence, only changes the watcher has already delivered are applied (an edit saved in the
-      // last ~50 ms may still be inside @parcel/watcher's batching).
+      // Without the fence, only changes the watcher has already delivered are applied (an edit saved a moment
+      // ago may still be in the kernel's queue, or inside @parcel/watcher's batching off Linux).
       if (w.subscribed && fopts?.fence !== false) await sharedFence(Math.max(1, Math.min(1000, deadline - Date.now())));
       return w.drain(deadline);
     },

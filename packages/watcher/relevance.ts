@@ -3,9 +3,8 @@
  * files that change how imports resolve or which files are indexed; every other event is dropped here so that
  * a docs edit or a build writing `.map` files does not start an index job.
  *
- * Directory events matter even though directories have no extension: @parcel/watcher reports a directory
- * moved out of (or into) the tree as ONE event for the directory, not one per file inside it (checked on
- * inotify), so dropping it would leave the moved files' symbols in the graph. A created path is stat'ed to
+ * Directory events matter even though directories have no extension: both backends report a directory
+ * moved out of (or into) the tree as ONE event for the directory, not one per file inside it (tested), so dropping it would leave the moved files' symbols in the graph. A created path is stat'ed to
  * learn whether it is a directory; a deleted one cannot be, so a deleted path is kept unless its extension
  * says it was surely a plain file of a kind the indexer never reads.
  */

@@ -4,7 +4,7 @@
  */
 
 export interface WatchEvent {
-  /** Absolute path, as @parcel/watcher reports it. */
+  /** Absolute path. */
   path: string;
   type: 'create' | 'update' | 'delete';
 }
@@ -14,15 +14,20 @@ export interface Subscription {
 }
 
 /**
- * The shape of `@parcel/watcher`'s `subscribe`. Replacing it is the watcher's fault-injection seam: tests pass
- * one that rejects with ENOSPC/EMFILE, or that reports an error through the callback, to drive the polling
- * fallback without exhausting the machine's real inotify limit. Production code never passes one.
+ * The shape of `@parcel/watcher`'s `subscribe`, which the Linux backend (dir-watch.ts) shares. Replacing it
+ * is also the watcher's fault-injection seam: tests pass one that rejects with ENOSPC/EMFILE, or that reports
+ * an error through the callback, to drive the polling fallback without exhausting the machine's real inotify
+ * limit.
+ *
+ * `ordered`: every subscription's events are handed over synchronously, in the order they happened, so a
+ * fence's event arriving means every earlier event was already delivered (dir-watch.ts). Without it the fence
+ * gives other subscriptions a few more event-loop turns (@parcel/watcher signals each one separately).
  */
-export type SubscribeFn = (
+export type SubscribeFn = ((
   dir: string,
   callback: (err: Error | null, events: WatchEvent[]) => unknown,
   opts: { ignore?: string[] },
-) => Promise<Subscription>;
+) => Promise<Subscription>) & { ordered?: boolean };
 
 /**
  * - `watching`: a native recursive watcher delivers changes.

@@ -1,13 +1,12 @@
 /**
- * The watcher with real files in temp dirs and the real @parcel/watcher. Conditions are awaited with generous
- * timeouts; nothing asserts on speed.
+ * The watcher with real files in temp dirs and the real native backend (fs.watch per directory on Linux,
+ * @parcel/watcher elsewhere). Conditions are awaited with generous timeouts; nothing asserts on speed.
  */
-import watcher from '@parcel/watcher';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWatchManager, type SubscribeFn, type WatchManager, type WatchManagerOptions } from '../../packages/watcher/index.js';
+import { createWatchManager, nativeSubscribe, type SubscribeFn, type WatchManager, type WatchManagerOptions } from '../../packages/watcher/index.js';
 import { cleanup, inotifyWatches, logLines, recorder, sleep, tempProject, testLogger, waitFor, write } from './helpers.js';
 
 let managers: WatchManager[] = [];
@@ -176,7 +175,7 @@ describe('watcher', () => {
 
   it('a polling project resubscribes when the native watcher works again', async () => {
     let fail = true;
-    const flaky: SubscribeFn = (dir, cb, o) => (fail ? Promise.reject(Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' })) : watcher.subscribe(dir, cb, o));
+    const flaky: SubscribeFn = (dir, cb, o) => (fail ? Promise.reject(Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' })) : nativeSubscribe(dir, cb, o));
     const { root, rec, m } = setup(undefined, { subscribe: flaky, pollIntervalMs: 100, resubscribeMs: 200 });
     expect((await m.watch(1, root)).warning).toMatch(/EMFILE/);
     fail = false;
@@ -195,7 +194,7 @@ describe('watcher', () => {
     let report: ((err: Error | null, events: never[]) => unknown) | undefined;
     const spy: SubscribeFn = async (dir, cb, o) => {
       if (dir.includes('codehive-watch-')) report = cb as typeof report;
-      return watcher.subscribe(dir, cb, o);
+      return nativeSubscribe(dir, cb, o);
     };
     const { root, rec, m } = setup(undefined, { subscribe: spy, pollIntervalMs: 60_000 });
     await m.watch(1, root);
@@ -222,7 +221,7 @@ describe('watcher', () => {
     let subscribes = 0;
     const counting: SubscribeFn = (dir, cb, o) => {
       if (dir.includes('codehive-watch-')) subscribes++;
-      return watcher.subscribe(dir, cb, o);
+      return nativeSubscribe(dir, cb, o);
     };
     const { root, rec, m } = setup(undefined, { subscribe: counting });
     await Promise.all([m.watch(1, root), m.watch(1, root), m.watch(1, root)]);
