@@ -139,22 +139,31 @@ async function main(): Promise<void> {
     const per = (ms: number) => (ms / calls).toFixed(2);
     line(`  CPU per call at 8 sessions: daemon ${per(c1.daemon - c0.daemon)} ms · shims ${per(c1.shims - c0.shims)} ms · MCP clients ${per((u.user + u.system) / 1000)} ms`);
   };
-  for (const n of [1, 4, 8, 16]) {
-    while (sessions.length < n) sessions.push(await startShim(env, corpus));
-    const lat: number[] = [];
-    const cpu0 = cpuNow(sessions.slice(0, n));
-    const tStart = performance.now();
-    await Promise.all(
+  // Each size runs one unmeasured round first (sessions just started are still compiling their hot paths:
+  // their start-up is measured above), then ROUNDS measured ones; percentiles are over every measured call.
+  const ROUNDS = 5;
+  const burst = (n: number, lat: number[]) =>
+    Promise.all(
       sessions.slice(0, n).map((s, si) =>
         Promise.all(Array.from({ length: 50 }, (_, i) => call(s, 'search_graph', { query: queries[(si + i) % queries.length]!, limit: 10 }).then((ms) => lat.push(ms)))),
       ),
     );
+  for (const n of [1, 4, 8, 16]) {
+    while (sessions.length < n) sessions.push(await startShim(env, corpus));
+    const first: number[] = [];
+    await burst(n, first);
+    first.sort((a, b) => a - b);
+    const lat: number[] = [];
+    const cpu0 = cpuNow(sessions.slice(0, n));
+    const tStart = performance.now();
+    for (let r = 0; r < ROUNDS; r++) await burst(n, lat);
     const wall = performance.now() - tStart;
     lat.sort((a, b) => a - b);
-    if (n === 8) cpuLine(cpu0, n * 50);
+    if (n === 8) cpuLine(cpu0, ROUNDS * n * 50);
     line(
-      `search_graph ${String(n).padStart(2)} sessions × 50 concurrent: p50 ${pct(lat, 50).toFixed(1)} ms · p99 ${pct(lat, 99).toFixed(1)} ms · ${((n * 50) / (wall / 1000)).toFixed(0)} calls/s` +
-        (n === 8 ? '  [goal at 8: p99 < 100 ms, > 2,000 calls/s]' : ''),
+      `search_graph ${String(n).padStart(2)} sessions × 50 concurrent (${ROUNDS} rounds): p50 ${pct(lat, 50).toFixed(1)} ms · p99 ${pct(lat, 99).toFixed(1)} ms · ${((ROUNDS * n * 50) / (wall / 1000)).toFixed(0)} calls/s` +
+        (n === 8 ? '  [goal at 8: p99 < 100 ms, > 2,000 calls/s]' : '') +
+        `  (unmeasured first round: p99 ${pct(first, 99).toFixed(1)} ms)`,
     );
   }
   // The same at 8 sessions with 400 different queries (real symbol names): no call can be answered from the
