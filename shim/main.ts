@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { DaemonConnection } from '../packages/client/connection.js';
 import { buildInfo, cachePaths } from '../packages/config/index.js';
+import { keepYoungGenerationSmall } from '../packages/config/heap.js';
 import { createLogger, type Logger } from '../packages/log/index.js';
 import { asCodehiveError } from '../packages/protocol/index.js';
 import { toolCatalog } from '../packages/tools/catalog.js';
@@ -18,6 +19,7 @@ const PARENT_CHECK_MS = 2_000;
 const START_SETTLE_MS = 5_000;
 
 export async function runShim(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  keepYoungGenerationSmall();
   const paths = cachePaths(env);
   const log = createLogger(paths.shimLog, { tag: `shim:${process.pid}` });
   const build = buildInfo(env);
