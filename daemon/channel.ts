@@ -12,6 +12,7 @@ import {
   encodeFrame,
   LineSplitter,
   ROUTES,
+  TickBatchedWriter,
   toMcpResult,
   type ChannelCall,
   type ChannelRequest,
@@ -57,7 +58,7 @@ function refuse(socket: Duplex, err: CodehiveError): void {
 export class SessionChannel {
   private readonly calls = new Map<number, AbortController>();
   private readonly lines: LineSplitter;
-  private corked = false;
+  private readonly out: TickBatchedWriter;
 
   constructor(
     private readonly host: ChannelHost,
@@ -68,6 +69,7 @@ export class SessionChannel {
       (line) => this.onLine(line),
       () => this.fail('a channel line longer than 4 MiB'),
     );
+    this.out = new TickBatchedWriter(socket);
     session.held = true;
     host.channels.add(this);
     socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
@@ -116,21 +118,8 @@ export class SessionChannel {
       .finally(() => this.calls.delete(id));
   }
 
-  /**
-   * Answers finished in the same tick leave in one write: a burst of calls waiting on one read-your-writes
-   * fence completes together, and one writev wakes the client once instead of once per answer.
-   */
   private send(frame: string): void {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(frame);
+    if (!this.socket.destroyed && this.socket.writable) this.out.write(frame);
   }
 
   private fail(why: string): void {

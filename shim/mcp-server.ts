@@ -7,7 +7,7 @@
  * and the MCP Inspector drive this with, so conformance is checked against the real thing.
  */
 import type { Logger } from '../packages/log/index.js';
-import type { McpToolResult } from '../packages/protocol/index.js';
+import { TickBatchedWriter, type McpToolResult } from '../packages/protocol/index.js';
 
 /** Protocol revisions we speak, newest first (same wire format for everything this server does). */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
@@ -60,7 +60,8 @@ export class StdioMcpServer {
   private readonly pending = new Map<Id, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private buffered = '';
-  private corked = false;
+  /** Answers completed in one tick (a burst of forwarded calls) leave in one write to the agent. */
+  private readonly stdout = new TickBatchedWriter(process.stdout);
 
   constructor(private readonly opts: McpServerOptions) {}
 
@@ -98,17 +99,8 @@ export class StdioMcpServer {
     this.write(JSON.stringify(msg) + '\n');
   }
 
-  /** Answers completed in one tick (a burst of forwarded calls) leave in one write to the agent. */
   private write(line: string): void {
-    if (!this.corked) {
-      this.corked = true;
-      process.stdout.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        process.stdout.uncork();
-      });
-    }
-    process.stdout.write(line);
+    this.stdout.write(line);
   }
 
   private onData(chunk: string): void {

@@ -11,6 +11,7 @@ import {
   decodeFrame,
   LineSplitter,
   ROUTES,
+  TickBatchedWriter,
   type ChannelRequest,
   type ProgressPayload,
 } from '../protocol/index.js';
@@ -32,8 +33,8 @@ interface Waiter {
 export class ChannelClient {
   private readonly waiting = new Map<number, Waiter>();
   private readonly lines: LineSplitter;
+  private readonly out: TickBatchedWriter;
   private nextCall = 1;
-  private corked = false;
   private closedWhy: string | null = null;
 
   /** Opens the channel of an attached session. Rejects with the daemon's typed error if it refuses. */
@@ -64,7 +65,7 @@ export class ChannelClient {
       (line) => this.onLine(line),
       () => this.socket.destroy(new Error('the daemon sent a line longer than 4 MiB')),
     );
-    socket.setNoDelay?.(true);
+    this.out = new TickBatchedWriter(socket);
     socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
     socket.on('error', (err) => (this.closedWhy ??= err.message));
     socket.on('close', () => this.onClose());
@@ -100,18 +101,8 @@ export class ChannelClient {
     this.socket.destroy();
   }
 
-  /** Calls fired in one tick (an agent's burst) leave in one write. */
   private write(msg: ChannelRequest): void {
-    if (!this.open) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(JSON.stringify(msg) + '\n');
+    if (this.open) this.out.write(JSON.stringify(msg) + '\n');
   }
 
   private onLine(line: string): void {

@@ -8,6 +8,7 @@
  * way, answers finished in the same tick leave in one write, and the shim forwards an answer to its agent
  * without parsing it (see `ChannelFrame`).
  */
+import type { Writable } from 'node:stream';
 import type { ErrorBody } from './errors.js';
 import type { ToolResult } from './index.js';
 
@@ -122,5 +123,28 @@ export class LineSplitter {
     this.overflowed = true;
     this.parts = [];
     this.onOverflow();
+  }
+}
+
+/**
+ * Writes to a stream corked until the end of the tick: what is written in one tick (a burst of calls, the
+ * answers of calls that waited on one fence) leaves in one writev — one system call and one wake-up of the
+ * reader — instead of one each. Used on both ends of the channel and for the shim's stdout.
+ */
+export class TickBatchedWriter {
+  private corked = false;
+
+  constructor(private readonly stream: Writable) {}
+
+  write(chunk: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.stream.write(chunk);
   }
 }

@@ -19,21 +19,22 @@ function raw(socketPath: string, method: string, path: string, body?: string, co
   });
 }
 
-describe('the socket protocol under bad input', () => {
-  let t: TestEnv;
-  let s: McpSession;
-  let sock: string;
-  beforeAll(async () => {
-    t = makeTestEnv();
-    s = await connectMcp(t, FIXTURE);
-    await callTool(s, 'list_projects');
-    sock = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8')).socketPath;
-  });
-  afterAll(async () => {
-    await s.close();
-    await t.cleanup();
-  });
+// One daemon for the whole file: every test below leaves it as it found it (that is part of what they check).
+let t: TestEnv;
+let s: McpSession;
+let sock: string;
+beforeAll(async () => {
+  t = makeTestEnv();
+  s = await connectMcp(t, FIXTURE);
+  await callTool(s, 'list_projects');
+  sock = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8')).socketPath;
+});
+afterAll(async () => {
+  await s.close();
+  await t.cleanup();
+});
 
+describe('the socket protocol under bad input', () => {
   it('malformed JSON gets a 400 with a message', async () => {
     const r = await raw(sock, 'POST', '/v1/tools/list_projects', '{"arguments": {');
     expect(r.status).toBe(400);
@@ -124,20 +125,6 @@ async function openChannel(sock: string, sessionId: string, upgrade = 'codehive-
 }
 
 describe('the session channel', () => {
-  let t: TestEnv;
-  let s: McpSession;
-  let sock: string;
-  beforeAll(async () => {
-    t = makeTestEnv();
-    s = await connectMcp(t, FIXTURE);
-    await callTool(s, 'list_projects');
-    sock = JSON.parse(readFileSync(join(t.cacheDir, 'daemon.json'), 'utf8')).socketPath;
-  });
-  afterAll(async () => {
-    await s.close();
-    await t.cleanup();
-  });
-
   const attach = async (name: string) =>
     (await raw(sock, 'POST', '/v1/sessions', JSON.stringify({ client: { name, version: '1' }, pid: process.pid, cwd: FIXTURE, kind: 'mcp' }))).json
       .sessionId as string;
