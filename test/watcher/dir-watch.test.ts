@@ -87,6 +87,20 @@ describe.runIf(process.platform === 'linux')('dir-watch: one fs.watch per direct
     await waitFor(() => w.events.some((e) => e.path === w.root && e.type === 'delete'), 'the root delete');
   });
 
+  it('a big tree is watched whole, without holding the event loop for the whole walk', async () => {
+    const root = tempProject();
+    dirs.push(root);
+    for (let i = 0; i < 60; i++) for (let j = 0; j < 50; j++) mkdirSync(join(root, `d${i}`, `e${j}`), { recursive: true });
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const before = inotifyWatches();
+    subs.push(await dirWatchSubscribe(root, () => undefined, {}));
+    clearInterval(ticker);
+    expect(inotifyWatches() - before).toBe(1 + 60 + 60 * 50);
+    // 3,061 watches take tens of milliseconds; timers ran in between the walk's slices.
+    expect(turns).toBeGreaterThan(0);
+  });
+
   it('a missing root rejects the subscribe', async () => {
     const root = tempProject();
     dirs.push(root);
