@@ -157,6 +157,24 @@ describe('the session channel', () => {
     await waitFor(async () => !(await sessionNames()).includes('raw-channel@1'), 10_000, 'the channel close to end the session');
   });
 
+  it('a session held by GET /hold (shims built before the channel) lives as long as that request', async () => {
+    const id = await attach('old-shim');
+    const held = await new Promise<http.ClientRequest>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, path: `/v1/sessions/${id}/hold` }, (res) => {
+        expect(res.statusCode).toBe(200);
+        resolve(req);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(await sessionNames()).toContain('old-shim@1');
+    // Its calls go over HTTP, one request each, and count for the session.
+    const r = await raw(sock, 'POST', '/v1/tools/list_projects', JSON.stringify({ sessionId: id, arguments: {} }));
+    expect(r.status).toBe(200);
+    held.destroy();
+    await waitFor(async () => !(await sessionNames()).includes('old-shim@1'), 10_000, 'the hold close to end the session');
+  });
+
   it('refuses an unknown session or upgrade with an HTTP error, and the daemon is unharmed', async () => {
     const unknown = await openChannel(sock, 'no-such-session');
     expect(unknown.head).toMatch(/^HTTP\/1\.1 404/);
