@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import {
   CHANNEL_UPGRADE,
   CodehiveError,
+  drainingError,
   encodeError,
   encodeFrame,
   LineSplitter,
@@ -41,7 +42,7 @@ export function acceptChannel(host: ChannelHost, req: IncomingMessage, socket: D
   }
   const session = host.sessions.get(decodeURIComponent(match[1]!));
   if (!session) return refuse(socket, new CodehiveError('UNKNOWN_SESSION', `no session ${match[1]}; attach again`));
-  if (host.draining) return refuse(socket, new CodehiveError('DRAINING', 'the daemon is shutting down; reconnect and retry'));
+  if (host.draining) return refuse(socket, drainingError());
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${CHANNEL_UPGRADE}\r\nConnection: Upgrade\r\n\r\n`);
   const channel = new SessionChannel(host, session, socket);
   if (head.length > 0) channel.push(head);
@@ -100,7 +101,7 @@ export class SessionChannel {
       return this.send(encodeError(call, { code: 'BAD_REQUEST', message: 'a channel call is {call: integer, tool: string, arguments: object, progress?: boolean}' }));
     }
     if (this.calls.has(msg.call)) return this.send(encodeError(msg.call, { code: 'BAD_REQUEST', message: `call ${msg.call} is already running on this channel` }));
-    if (this.host.draining) return this.send(encodeError(msg.call, { code: 'DRAINING', message: 'the daemon is shutting down; reconnect and retry' }));
+    if (this.host.draining) return this.send(encodeError(msg.call, drainingError().toBody()));
     this.start(msg);
   }
 

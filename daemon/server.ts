@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { asCodehiveError, CodehiveError, ROUTES, type AttachRequest, type SessionUpdate, type ShutdownRequest, type ToolCallRequest } from '../packages/protocol/index.js';
+import { asCodehiveError, CodehiveError, drainingError, ROUTES, type AttachRequest, type SessionUpdate, type ShutdownRequest, type ToolCallRequest } from '../packages/protocol/index.js';
 import type { Daemon } from './daemon.js';
 import { acceptChannel } from './channel.js';
 
@@ -66,7 +66,7 @@ export function buildServer(daemon: Daemon): FastifyInstance {
   });
 
   app.post(ROUTES.tool, (req, reply) => {
-    if (daemon.draining) return sendError(reply, new CodehiveError('DRAINING', 'the daemon is shutting down; reconnect and retry'));
+    if (daemon.draining) return sendError(reply, drainingError());
     const body = objectBody<ToolCallRequest>(req);
     const { name } = req.params as { name: string };
     reply.hijack();

@@ -87,3 +87,8 @@ export function asCodehiveError(err: unknown): CodehiveError {
   const message = err instanceof Error ? err.message : String(err);
   return new CodehiveError('INTERNAL', message);
 }
+
+/** What a daemon that is draining answers every new call, whatever carried it. */
+export function drainingError(): CodehiveError {
+  return new CodehiveError('DRAINING', 'the daemon is shutting down; reconnect and retry');
+}
