@@ -96,12 +96,9 @@ export class StdioMcpServer {
   }
 
   private send(msg: JsonRpcMessage): void {
-    this.write(JSON.stringify(msg) + '\n');
+    this.stdout.write(JSON.stringify(msg) + '\n');
   }
 
-  private write(line: string): void {
-    this.stdout.write(line);
-  }
 
   private onData(chunk: string): void {
     this.buffered += chunk;
@@ -166,7 +163,7 @@ export class StdioMcpServer {
       const result = await this.handle(id, method, params);
       // A cancelled request gets no answer (the client has forgotten its id).
       if (this.cancelled.delete(id)) return;
-      if (result instanceof RawJson) this.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}\n`);
+      if (result instanceof RawJson) this.stdout.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.json}}\n`);
       else this.send({ jsonrpc: '2.0', id, result });
     } catch (err) {
       if (this.cancelled.delete(id)) return;

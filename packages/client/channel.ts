@@ -37,8 +37,11 @@ export class ChannelClient {
   private nextCall = 1;
   private closedWhy: string | null = null;
 
-  /** Opens the channel of an attached session. Rejects with the daemon's typed error if it refuses. */
-  static open(socketPath: string, sessionId: string): Promise<ChannelClient> {
+  /**
+   * Opens the channel of an attached session; `onClosed` is called once when it closes, for whatever reason.
+   * Rejects with the daemon's typed error if it refuses.
+   */
+  static open(socketPath: string, sessionId: string, onClosed: (why: string) => void): Promise<ChannelClient> {
     return new Promise((resolve, reject) => {
       const req = http.request({
         socketPath,
@@ -46,7 +49,7 @@ export class ChannelClient {
         headers: { ...clientHeaders(), connection: 'Upgrade', upgrade: CHANNEL_UPGRADE },
         agent: false,
       });
-      req.on('upgrade', (_res, socket, head) => resolve(new ChannelClient(socket as Socket, head)));
+      req.on('upgrade', (_res, socket, head) => resolve(new ChannelClient(socket as Socket, head, onClosed)));
       req.on('response', (res) => {
         readBody(res)
           .then((text) => reject(errorFromBody(safeJson(text) ?? {}, res.statusCode ?? 500)))
@@ -60,6 +63,7 @@ export class ChannelClient {
   private constructor(
     private readonly socket: Socket,
     head: Buffer,
+    private readonly onClosed: (why: string) => void,
   ) {
     this.lines = new LineSplitter(
       (line) => this.onLine(line),
@@ -71,9 +75,6 @@ export class ChannelClient {
     socket.on('close', () => this.onClose());
     if (head.length > 0) this.lines.push(head);
   }
-
-  /** Called once when the channel closes, for whatever reason. */
-  onClosed: ((why: string) => void) | null = null;
 
   get open(): boolean {
     return this.closedWhy === null && !this.socket.destroyed;
@@ -127,7 +128,7 @@ export class ChannelClient {
       w.done();
       w.reject(new CodehiveError('DAEMON_DIED', `connection to the daemon broke during ${w.tool}: ${why}`));
     }
-    this.onClosed?.(why);
+    this.onClosed(why);
   }
 }
 

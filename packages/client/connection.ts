@@ -69,10 +69,9 @@ export class DaemonConnection {
     const req: AttachRequest = { client: this.client, pid: process.pid, cwd: this.opts.cwd, roots: this.roots, kind: this.opts.kind };
     const { sessionId } = await requestJson<AttachReply>(ep.socketPath, ROUTES.sessions, { body: req });
     this.sessionId = sessionId;
-    const channel = await ChannelClient.open(ep.socketPath, sessionId);
-    channel.onClosed = (why) => {
+    const channel: ChannelClient = await ChannelClient.open(ep.socketPath, sessionId, (why) => {
       if (this.channel === channel) this.lost(`session channel closed: ${why}`);
-    };
+    });
     this.channel = channel;
     this.opts.log.info('attached', { sessionId, daemonPid: ep.health.pid });
   }
