@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callTool, connectMcp, daemonPids, REPO, runCli, scopedProcesses, type McpSession } from '../helpers/processes.js';
+import { callTool, connectMcp, daemonPids, REPO, runCli, scopedProcesses, waitFor, type McpSession } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');
 
@@ -39,7 +39,10 @@ describe('daemon settings', () => {
   it('background threads run at a lower CPU priority than the main thread; checkpoints run on one of them', async () => {
     const t = scope.env({});
     expect((await runCli(t, ['index', FIXTURE], FIXTURE)).code).toBe(0);
-    const json = JSON.parse((await runCli(t, ['status', '--json'])).stdout);
+    // The checkpoint after the job runs on its own (low-priority) thread: under load its answer can come
+    // after the index call returns, so wait for it instead of reading the status once.
+    let json: any;
+    await waitFor(async () => (json = JSON.parse((await runCli(t, ['status', '--json'])).stdout)).sqlite.lastCheckpoint?.logFrames > 0, 30_000, 'the checkpoint after the index');
     const nice = (tid: string) => {
       const stat = readFileSync(`/proc/${json.pid}/task/${tid}/stat`, 'utf8');
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
