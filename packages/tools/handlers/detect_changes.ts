@@ -9,8 +9,6 @@
  * high ≥ 4, medium 2–3, low 0–1. The reasons are printed. A deleted function that unresolved call sites
  * still name is high, else low.
  */
-import { realpathSync } from 'node:fs';
-import { relative } from 'node:path';
 import { answer, capped } from '../lib/answer.js';
 import { hops, unresolvedNaming, type UnresolvedSite } from '../lib/calls.js';
 import { declaredNames, parseUnifiedDiff, ranges, type FileDiff } from '../lib/diff.js';
