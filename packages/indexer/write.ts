@@ -8,7 +8,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type { Store } from '../store/db.js';
-import { identifierWords } from '../store/schema.js';
+import { identifierWords, SEARCH_ROWS_FOR_NEW_NODES } from '../store/schema.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Lang } from './facts.js';
 import type { GraphDelta } from './resolve/session.js';
@@ -55,13 +55,16 @@ class Statements {
   readonly insertFile;
   readonly upsertFile;
   readonly deleteFile;
-  readonly insertNode;
+  private readonly insertNodeRow;
   readonly updateNode;
   readonly deleteNode;
   readonly insertEdge;
   readonly deleteEdge;
   readonly insertUnresolved;
   readonly deleteUnresolved;
+  private readonly searchRowsFrom;
+  /** The first node id inserted in the current `withSearchRows` (later inserts only get larger ids). */
+  private firstNewNode: number | undefined;
 
   constructor(store: Store) {
     const db = store.db;
@@ -72,7 +75,7 @@ class Statements {
        mtime_ms = excluded.mtime_ms, hash = excluded.hash, lines = excluded.lines, parse_errors = excluded.parse_errors, facts = excluded.facts`,
     );
     this.deleteFile = db.prepare(`DELETE FROM files WHERE snapshot = ? AND path = ?`);
-    this.insertNode = db.prepare(
+    this.insertNodeRow = db.prepare(
       `INSERT INTO nodes(snapshot, kind, name, qname, file, parent, start_line, start_col, end_line, end_col, signature, exported, doc, words)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -85,6 +88,29 @@ class Statements {
     this.deleteEdge = db.prepare(`DELETE FROM edges WHERE id = ?`);
     this.insertUnresolved = db.prepare(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
     this.deleteUnresolved = db.prepare(`DELETE FROM unresolved_calls WHERE id = ?`);
+    this.searchRowsFrom = db.prepare(SEARCH_ROWS_FOR_NEW_NODES);
+  }
+
+  /** Inserts a node row and returns its id; call inside `withSearchRows`, which adds its full-text row. */
+  insertNode(snapshot: number, n: NodeRow, parentId: number | null): number {
+    const id = Number(this.insertNodeRow.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, parentId).slice(2)).lastInsertRowid);
+    this.firstNewNode ??= id;
+    return id;
+  }
+
+  /**
+   * Runs `writes` (inside a transaction) and then gives every node they inserted its full-text row, in one
+   * statement: there is no insert trigger (see store/schema.ts for why).
+   */
+  withSearchRows<T>(writes: () => T): T {
+    this.firstNewNode = undefined;
+    try {
+      const out = writes();
+      if (this.firstNewNode !== undefined) this.searchRowsFrom.run(this.firstNewNode);
+      return out;
+    } finally {
+      this.firstNewNode = undefined;
+    }
   }
 }
 
@@ -108,19 +134,31 @@ function sizedToBudget(size: number, t0: number, min: number, max: number): numb
   return Math.max(min, Math.min(max, Math.round((size * TX_BUDGET_MS) / ms)));
 }
 
-/** Rows in transactions of about TX_BUDGET_MS each, yielding to the event loop between them. */
-async function paced<T>(store: Store, rows: T[], write: (row: T) => void, signal: AbortSignal | undefined, onBatch: (n: number) => void): Promise<void> {
+/**
+ * Rows in transactions of about TX_BUDGET_MS each, yielding to the event loop between them. `wrap` runs
+ * around each transaction's writes, inside it.
+ */
+async function paced<T>(
+  store: Store,
+  rows: T[],
+  write: (row: T) => void,
+  signal: AbortSignal | undefined,
+  onBatch: (n: number) => void,
+  wrap: (writes: () => void) => void = (writes) => writes(),
+): Promise<void> {
   let i = 0;
   while (i < rows.length) {
     if (signal?.aborted) throw new CodehiveError('CANCELLED', 'indexing was cancelled');
     const from = i;
     const t0 = performance.now();
-    store.write(() => {
-      while (i < rows.length) {
-        write(rows[i++]!);
-        if ((i & 7) === 0 && performance.now() - t0 > TX_BUDGET_MS) break;
-      }
-    });
+    store.write(() =>
+      wrap(() => {
+        while (i < rows.length) {
+          write(rows[i++]!);
+          if ((i & 7) === 0 && performance.now() - t0 > TX_BUDGET_MS) break;
+        }
+      }),
+    );
     onBatch(i - from);
     await yieldToLoop();
   }
@@ -142,18 +180,25 @@ export async function writeSnapshot(store: Store, snapshot: number, files: FileR
   const ids = new Map<string, number>();
   const total = files.length + graph.nodes.length + graph.edges.length + graph.unresolved.length;
   let done = 0;
-  const inBatches = <T>(rows: T[], write: (row: T) => void) =>
-    paced(store, rows, write, hooks.signal, (n) => {
-      done += n;
-      hooks.onProgress?.(done, total);
-    });
+  const inBatches = <T>(rows: T[], write: (row: T) => void, wrap?: (writes: () => void) => void) =>
+    paced(
+      store,
+      rows,
+      write,
+      hooks.signal,
+      (n) => {
+        done += n;
+        hooks.onProgress?.(done, total);
+      },
+      wrap,
+    );
   await inBatches(files, (f) => st.insertFile.run(...fileArgs(snapshot, f)));
   await inBatches(graph.nodes, (n) => {
     const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
-    const id = Number(st.insertNode.run(snapshot, n.kind, n.name, n.qname, ...nodeArgs(n, parent).slice(2)).lastInsertRowid);
+    const id = st.insertNode(snapshot, n, parent);
     ids.set(n.qname, id);
     index.nodes.set(n.qname, { id, key: nodeKey(n) });
-  });
+  }, (writes) => st.withSearchRows(writes));
   await inBatches(graph.edges, (e) => {
     const src = ids.get(e.src);
     const dst = ids.get(e.dst);
@@ -280,41 +325,43 @@ export async function applyDiff(
   }
 
   // The one transaction: only the planned changes. Edges and unresolved rows go first, then nodes.
-  store.write(() => {
-    for (const id of dropEdgeIds) st.deleteEdge.run(id);
-    for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
-    for (const [, id] of dropNodes) st.deleteNode.run(id);
-    const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
-    for (const i of nodeWork) {
-      const node = graph.nodes[i]!;
-      const old = index.nodes.get(node.qname);
-      if (!old) {
-        const id = Number(st.insertNode.run(snapshot, node.kind, node.name, node.qname, ...nodeArgs(node, idOf(node.parent)).slice(2)).lastInsertRowid);
-        index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
-        stats.nodes.added++;
-      } else {
-        st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
-        old.key = nodeKeys[i]!;
-        stats.nodes.updated++;
+  store.write(() =>
+    st.withSearchRows(() => {
+      for (const id of dropEdgeIds) st.deleteEdge.run(id);
+      for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
+      for (const [, id] of dropNodes) st.deleteNode.run(id);
+      const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
+      for (const i of nodeWork) {
+        const node = graph.nodes[i]!;
+        const old = index.nodes.get(node.qname);
+        if (!old) {
+          const id = st.insertNode(snapshot, node, idOf(node.parent));
+          index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
+          stats.nodes.added++;
+        } else {
+          st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
+          old.key = nodeKeys[i]!;
+          stats.nodes.updated++;
+        }
       }
-    }
-    for (const i of edgeWork) {
-      const e = graph.edges[i]!;
-      const src = idOf(e.src);
-      const dst = idOf(e.dst);
-      if (src === null || dst === null) continue;
-      pushId(index.edges, edgeKeys[i]!, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
-      stats.edges.added++;
-    }
-    for (const i of unresolvedWork) {
-      const u = graph.unresolved[i]!;
-      const src = idOf(u.src);
-      if (src !== null) pushId(index.unresolved, unresolvedKeys[i]!, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
-    }
-    for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
-    for (const p of files.remove) st.deleteFile.run(snapshot, p);
-    extra();
-  });
+      for (const i of edgeWork) {
+        const e = graph.edges[i]!;
+        const src = idOf(e.src);
+        const dst = idOf(e.dst);
+        if (src === null || dst === null) continue;
+        pushId(index.edges, edgeKeys[i]!, Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+        stats.edges.added++;
+      }
+      for (const i of unresolvedWork) {
+        const u = graph.unresolved[i]!;
+        const src = idOf(u.src);
+        if (src !== null) pushId(index.unresolved, unresolvedKeys[i]!, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+      }
+      for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
+      for (const p of files.remove) st.deleteFile.run(snapshot, p);
+      extra();
+    }),
+  );
   // Committed: the live index forgets what the transaction deleted.
   for (const k of dropEdgeKeys) index.edges.delete(k);
   for (const k of trimEdgeKeys) index.edges.get(k)!.length = 1;
@@ -372,40 +419,42 @@ export async function applyDelta(
   const added = { nodes: [] as string[], edges: [] as number[], unresolved: [] as number[] };
   const updated: Array<[{ id: number; key: string }, string]> = [];
   try {
-    store.write(() => {
-      for (const id of dropEdgeIds) st.deleteEdge.run(id);
-      for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
-      for (const id of dropNodeIds) st.deleteNode.run(id);
-      const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
-      delta.nodes.forEach((node, i) => {
-        const old = index.nodes.get(node.qname);
-        if (!old) {
-          const id = Number(st.insertNode.run(snapshot, node.kind, node.name, node.qname, ...nodeArgs(node, idOf(node.parent)).slice(2)).lastInsertRowid);
-          index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
-          added.nodes.push(node.qname);
-          stats.nodes.added++;
-        } else {
-          st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
-          updated.push([old, old.key]);
-          old.key = nodeKeys[i]!;
-          stats.nodes.updated++;
-        }
-      });
-      delta.edges.forEach((e, i) => {
-        const src = idOf(e.src);
-        const dst = idOf(e.dst);
-        if (src === null || dst === null) throw new Error(`delta edge without endpoint: ${edgeKeys[i]}`);
-        added.edges.push(Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
-      });
-      delta.unresolved.forEach((u) => {
-        const src = idOf(u.src);
-        if (src === null) throw new Error(`delta unresolved call without caller: ${u.src}`);
-        added.unresolved.push(Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
-      });
-      for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
-      for (const p of files.remove) st.deleteFile.run(snapshot, p);
-      extra();
-    });
+    store.write(() =>
+      st.withSearchRows(() => {
+        for (const id of dropEdgeIds) st.deleteEdge.run(id);
+        for (const id of dropUnresolvedIds) st.deleteUnresolved.run(id);
+        for (const id of dropNodeIds) st.deleteNode.run(id);
+        const idOf = (qname: string | null) => (qname === null ? null : (index.nodes.get(qname)?.id ?? null));
+        delta.nodes.forEach((node, i) => {
+          const old = index.nodes.get(node.qname);
+          if (!old) {
+            const id = st.insertNode(snapshot, node, idOf(node.parent));
+            index.nodes.set(node.qname, { id, key: nodeKeys[i]! });
+            added.nodes.push(node.qname);
+            stats.nodes.added++;
+          } else {
+            st.updateNode.run(...nodeArgs(node, idOf(node.parent)), old.id);
+            updated.push([old, old.key]);
+            old.key = nodeKeys[i]!;
+            stats.nodes.updated++;
+          }
+        });
+        delta.edges.forEach((e, i) => {
+          const src = idOf(e.src);
+          const dst = idOf(e.dst);
+          if (src === null || dst === null) throw new Error(`delta edge without endpoint: ${edgeKeys[i]}`);
+          added.edges.push(Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+        });
+        delta.unresolved.forEach((u) => {
+          const src = idOf(u.src);
+          if (src === null) throw new Error(`delta unresolved call without caller: ${u.src}`);
+          added.unresolved.push(Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+        });
+        for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
+        for (const p of files.remove) st.deleteFile.run(snapshot, p);
+  extra();
+      }),
+    );
   } catch (err) {
     // Rolled back: callers forget the index anyway (see applyDiff), but leave it as it was.
     for (const q of added.nodes) index.nodes.delete(q);

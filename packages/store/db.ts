@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { CodehiveError } from '../protocol/index.js';
 import { Checkpointer, type CheckpointReply } from './checkpointer.js';
 import { QueryMemo } from './memo.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { MIGRATE_1_TO_2_SQL, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export type Db = Database.Database;
 
@@ -88,22 +88,32 @@ export class Store {
   }
 
   private migrate(): void {
-    this.db.exec(SCHEMA_SQL);
+    const version = this.schemaVersion();
+    if (version !== null && version > SCHEMA_VERSION) {
+      throw new CodehiveError(
+        'INCOMPATIBLE_VERSION',
+        `the database ${this.path} was written by a newer codehive (schema ${version}, this build knows ${SCHEMA_VERSION}); upgrade codehive or use another CODEHIVE_CACHE_DIR`,
+      );
+    }
+    this.db.transaction(() => {
+      if (version === 1) this.db.exec(MIGRATE_1_TO_2_SQL);
+      this.db.exec(SCHEMA_SQL);
+      this.db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+    }).immediate();
     // FTS5 merges its index segments inside the committing write by default ("automerge"); merging large
     // ones held the event loop 30-50 ms in one transaction. The indexer merges after each job instead, in
     // short paced steps (mergeSearchIndexPaced in packages/indexer/write.ts). Stored in the FTS config table.
     // usermerge 2: those merges combine any level holding two segments (with the default 4, and crisis
     // merges at 16 during a big write, levels were left with 2-3 segments each that no merge ever combined).
     this.db.exec(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('automerge', 0); INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 2)`);
+  }
+
+  /** The schema version the database was written with; null for a new database. */
+  private schemaVersion(): number | null {
+    const hasMeta = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+    if (!hasMeta) return null;
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
-    if (!row) {
-      this.db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-    } else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new CodehiveError(
-        'INCOMPATIBLE_VERSION',
-        `the database ${this.path} was written by a newer codehive (schema ${row.value}, this build knows ${SCHEMA_VERSION}); upgrade codehive or use another CODEHIVE_CACHE_DIR`,
-      );
-    }
+    return row ? Number(row.value) : null;
   }
 
   /**

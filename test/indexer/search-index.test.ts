@@ -6,11 +6,14 @@
  * - The resolve worker sends strings as one string per column; the rows that arrive equal the rows sent,
  *   nulls, empty strings and astral characters included.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packGraph, unpackGraph } from '../../packages/indexer/transfer.js';
 import type { Graph } from '../../packages/indexer/resolve/graph.js';
+import { Store } from '../../packages/store/db.js';
+import { SCHEMA_VERSION } from '../../packages/store/schema.js';
 import { useZodCorpus } from './helpers.js';
 
 const zod = useZodCorpus();
@@ -49,6 +52,62 @@ describe('full-text index upkeep', () => {
       expect(ftsRows()).toBeGreaterThan(base + 8);
     } finally {
       zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('usermerge', 2)`).run();
+    }
+  });
+});
+
+describe('search rows written by the indexer (no insert trigger)', () => {
+  const matches = (term: string) =>
+    (zod.env.store.db.prepare(`SELECT count(*) AS n FROM nodes_fts WHERE nodes_fts MATCH ?`).get(term) as { n: number }).n;
+
+  it('an edit that moves every symbol of a file, a rename and a delete leave the index equal to the nodes', async () => {
+    const file = join(zod.root, 'ZodError.ts');
+    const original = readFileSync(file, 'utf8');
+    try {
+      // Lines above everything: each node of the file is updated (positions), none of its searched columns.
+      writeFileSync(file, `// moved\n// down\n${original}\nexport function renameMeBefore(): number { return 1; }\n`);
+      await zod.env.indexer.index(zod.root, { mode: 'incremental', changedPaths: ['ZodError.ts'] });
+      expect(matches('"rename me before"')).toBe(1);
+      writeFileSync(file, `// moved\n${original}\nexport function renamedAfter(): number { return 1; }\n`);
+      await zod.env.indexer.index(zod.root, { mode: 'incremental', changedPaths: ['ZodError.ts'] });
+      expect(matches('"rename me before"')).toBe(0);
+      expect(matches('"renamed after"')).toBe(1);
+      zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('integrity-check', 1)`).run();
+    } finally {
+      writeFileSync(file, original);
+      await zod.env.indexer.index(zod.root, { mode: 'incremental', changedPaths: ['ZodError.ts'] });
+    }
+    expect(matches('"renamed after"')).toBe(0);
+    zod.env.store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('integrity-check', 1)`).run();
+  });
+
+  it('a database of schema 1 (per-row insert trigger) is migrated when opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codehive-schema-'));
+    try {
+      const path = join(dir, 'graph.db');
+      const old = Store.open(path, { mmapSize: 0, journalSizeLimit: 1 << 26 });
+      // What schema 1 had: the insert trigger and an update trigger without a WHEN clause.
+      old.db.exec(`DROP TRIGGER nodes_fts_update;
+        CREATE TRIGGER nodes_fts_insert AFTER INSERT ON nodes BEGIN
+          INSERT INTO nodes_fts(rowid, words, qname, signature, doc) VALUES (new.id, new.words, new.qname, new.signature, new.doc);
+        END;
+        CREATE TRIGGER nodes_fts_update AFTER UPDATE ON nodes BEGIN
+          INSERT INTO nodes_fts(nodes_fts, rowid, words, qname, signature, doc) VALUES ('delete', old.id, old.words, old.qname, old.signature, old.doc);
+          INSERT INTO nodes_fts(rowid, words, qname, signature, doc) VALUES (new.id, new.words, new.qname, new.signature, new.doc);
+        END;
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';`);
+      old.close();
+      const store = Store.open(path, { mmapSize: 0, journalSizeLimit: 1 << 26 });
+      try {
+        const triggers = store.db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all() as Array<{ name: string; sql: string }>;
+        expect(triggers.map((t) => t.name)).toEqual(['nodes_fts_delete', 'nodes_fts_update']);
+        expect(triggers[1]!.sql).toContain('WHEN old.words IS NOT new.words');
+        expect(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(String(SCHEMA_VERSION));
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Store } from '../../packages/store/db.js';
 import { ensureProject, type ProjectRow, projectByRoot } from '../../packages/store/projects.js';
-import { identifierWords } from '../../packages/store/schema.js';
+import { identifierWords, SEARCH_ROWS_FOR_NEW_NODES } from '../../packages/store/schema.js';
 import { createSnapshot, dropSnapshot, publishSnapshot } from '../../packages/store/snapshots.js';
 
 interface Sym {
@@ -100,6 +100,8 @@ export function seedGraph(store: Store, root: string): ProjectRow {
   const insEdge = db.prepare(`INSERT INTO edges(snapshot, type, src, dst, line, strategy, confidence, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const insUnres = db.prepare(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
   store.write(() => {
+    // Full-text rows are the writer's job (no insert trigger): added for every node below at the end.
+    const firstNode = db.prepare(`SELECT coalesce(max(id), 0) + 1 FROM nodes`).pluck().get() as number;
     const folderIds = new Map<string, number>();
     const folder = (dir: string): number | null => {
       if (!dir) return null;
@@ -182,6 +184,7 @@ export function seedGraph(store: Store, root: string): ProjectRow {
         }
       });
     }
+    db.prepare(SEARCH_ROWS_FOR_NEW_NODES).run(firstNode);
   });
   const prev = publishSnapshot(store, project.id, snap, { indexedAt: Date.now(), gitHead: null, stats: { mode: 'full', durationMs: 5, skipped: [], errors: [] } });
   if (prev !== null) void dropSnapshot(store, prev);
