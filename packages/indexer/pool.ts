@@ -7,12 +7,14 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
-import type { ThreadHeap } from './worker-reply.js';
+import { STOP_WORKER, type ThreadHeap } from './worker-reply.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
 /** A worker that did heavy work is replaced once the pool has been quiet this long (see `recycleHeavy`). */
 const HEAVY_QUIET_MS = 500;
+/** How long `close` lets a worker finish the task (or warm-up) it is in before terminating it anyway. */
+const STOP_GRACE_MS = 5_000;
 
 export interface PoolOptions {
   /** The worker's module next to this file (default `worker.js`, the parse worker). */
@@ -103,7 +105,7 @@ export class WorkerPool {
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     for (const p of this.queue.splice(0)) p.reject(new CodehiveError('CANCELLED', 'the indexer is shutting down'));
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => stopWorker(s.worker)));
   }
 
   /**
@@ -116,7 +118,7 @@ export class WorkerPool {
   async retireIdle(): Promise<void> {
     const idle = this.slots.filter((s) => !s.current);
     for (const s of idle) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
-    await Promise.all(idle.map((s) => s.worker.terminate()));
+    await Promise.all(idle.map((s) => stopWorker(s.worker)));
   }
 
   /**
@@ -132,7 +134,7 @@ export class WorkerPool {
     const heavy = this.slots.filter((s) => !s.current && s.worked >= limit);
     for (const s of heavy) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
     this.recycled += heavy.length;
-    await Promise.all(heavy.map((s) => s.worker.terminate()));
+    await Promise.all(heavy.map((s) => stopWorker(s.worker)));
     if (heavy.length) this.warm();
   }
 
@@ -201,3 +203,17 @@ export class WorkerPool {
   }
 }
 
+/**
+ * Ends a worker between tasks: it is asked to stop and ends once what it is running returns. Terminating
+ * it mid-parse aborted the process (worker-reply.ts); only a worker stuck past STOP_GRACE_MS is terminated.
+ */
+async function stopWorker(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage(STOP_WORKER);
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<'stuck'>((resolve) => {
+    timer = setTimeout(() => resolve('stuck'), STOP_GRACE_MS);
+  });
+  if ((await Promise.race([exited, stuck])) === 'stuck') await worker.terminate();
+  clearTimeout(timer);
+}

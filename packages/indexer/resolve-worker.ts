@@ -3,16 +3,15 @@
  * project's parsed facts and the graph it last resolved between runs (`resolve/session.ts`).
  * It loads no parser and never touches the database.
  */
-import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import { ResolveSessions, type ResolveRequest } from './resolve/session.js';
-import { reply } from './worker-reply.js';
+import { reply, serveTasks } from './worker-reply.js';
 
 lowerThisThreadPriority();
 
 const sessions = new ResolveSessions();
 
-parentPort!.on('message', ({ id, msg }: { id: number; msg: ResolveRequest }) => {
+serveTasks<ResolveRequest>(({ id, msg }) => {
   reply(id, () => sessions.handle(msg));
   // Requests are handled one at a time: this runs before the next one, off the indexer's critical path.
   sessions.afterReply();

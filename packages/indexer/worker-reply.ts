@@ -18,6 +18,23 @@ export function threadHeap(): ThreadHeap {
   return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
 }
 
+/** What the pool posts to end a worker (see `WorkerPool.close`). */
+export const STOP_WORKER = 'stop';
+
+/**
+ * Serves the pool's messages: each task goes to `handle`; STOP_WORKER closes the port, so the thread ends
+ * on its own once the task it is running (or its warm-up) has finished. A thread terminated from outside
+ * in the middle of a tree-sitter parse aborted the whole process: the parser calls back into JavaScript for
+ * the source text, the call fails as the thread is torn down, and node-addon-api's C++ exception has no
+ * handler there.
+ */
+export function serveTasks<M>(handle: (message: { id?: number; msg: M }) => void): void {
+  parentPort!.on('message', (message: { id?: number; msg: M } | typeof STOP_WORKER) => {
+    if (message === STOP_WORKER) parentPort!.close();
+    else handle(message);
+  });
+}
+
 /** Runs `compute` and posts its result (or its error) as the answer to task `id`. */
 export function reply(id: number | undefined, compute: () => unknown): void {
   let answer: { ok: true; result: unknown } | { ok: false; error: string };

@@ -6,13 +6,12 @@
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import Parser from 'tree-sitter';
 import JavaScript from 'tree-sitter-javascript';
 import TypeScript from 'tree-sitter-typescript';
 import type { Lang, ParseTask, WARM_UP } from './facts.js';
-import { reply, reportHeap } from './worker-reply.js';
+import { reply, reportHeap, serveTasks } from './worker-reply.js';
 import { buildErrorQuery, buildQuery } from './extract/queries.js';
 import { installFastNodes } from './extract/fast-nodes.js';
 import { parseFile, type LanguageKit } from './extract/parse-file.js';
@@ -54,7 +53,7 @@ function run(msg: WorkerTask): unknown {
   });
 }
 
-parentPort!.on('message', ({ id, msg }: { id?: number; msg: WorkerTask | typeof WARM_UP }) => {
+serveTasks<WorkerTask | typeof WARM_UP>(({ id, msg }) => {
   if (msg.kind === 'warm-up') {
     // A parser and its compiled queries cost 7-29 ms per language: paid here, not by the next edit. So is
     // the JIT's warm-up of the extraction code: a few parses of this package's own compiled sources (valid
