@@ -35,6 +35,12 @@ const RECYCLE_AFTER_FILES = 64;
 /** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
 const IN_PLACE_MAX_FILES = 200;
 /**
+ * …and so does one changing more graph rows than this (a checkout, an edit at the top of a big file shifting
+ * every line below it). An in-place diff is one transaction, which holds the event loop for its whole length
+ * (~6 µs per row here: 27k rows took 140 ms); a new snapshot is written in ~6 ms transactions.
+ */
+const IN_PLACE_MAX_ROWS = 5_000;
+/**
  * The resolve worker keeps a project's parsed facts and last graph; idle this long it is ended (a parse
  * worker retires after 30 s because of native tree memory; this one holds only V8 heap, and losing it makes
  * the next edit send every file's facts again).
@@ -256,14 +262,15 @@ class TreeSitterIndexer implements CodehiveIndexer {
     }
 
     // A new snapshot gets its file rows while the worker resolves (they do not depend on resolution).
-    const inPlace = !full && contentChanged <= IN_PLACE_MAX_FILES;
-    let fresh: { snapshot: number; files: Promise<void> } | null = null;
-    if (!inPlace) {
+    const startSnapshot = () => {
       const snapshot = createSnapshot(this.store, project.id);
       building(snapshot);
-      fresh = { snapshot, files: writeFiles(this.store, snapshot, rows, signal) };
-      fresh.files.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-    }
+      const files = writeFiles(this.store, snapshot, rows, signal);
+      files.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      return { snapshot, files };
+    };
+    const inPlace = !full && contentChanged <= IN_PLACE_MAX_FILES;
+    let fresh: { snapshot: number; files: Promise<void> } | null = inPlace ? null : startSnapshot();
     progress('resolve', 0, 1);
     // The resolve worker holds the facts of generation `base` (those of `live`) and the keys of its graph:
     // send only what changed, and for an in-place write ask for the difference from the live graph.
@@ -282,17 +289,20 @@ class TreeSitterIndexer implements CodehiveIndexer {
       files: from === null ? rows.map((f) => ({ path: f.path, facts: f.facts })) : changed,
       removed: from === null ? [] : removed,
       delta: from !== null && liveIndex !== undefined,
+      maxDeltaRows: IN_PLACE_MAX_ROWS,
     });
+    let asked = request(base);
     let reply: ResolveReply;
     try {
-      reply = await this.resolver.run<ResolveReply>(request(base));
-      if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>(request(null));
+      reply = await this.resolver.run<ResolveReply>(asked);
+      if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>((asked = request(null)));
     } finally {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
     }
     if (fresh) await fresh.files;
     checkAbort();
 
+    let graph: Awaited<ReturnType<typeof receiveGraph>>;
     if (!fresh) {
       const snapshot = project.snapshot!;
       const extra = () => {
@@ -318,23 +328,32 @@ class TreeSitterIndexer implements CodehiveIndexer {
         // the database instead.
         this.log.warn('resolve delta does not match the live graph; diffing the whole graph', { root: project.root });
         this.cache.delete(project.id);
-        reply = await this.resolver.run<ResolveReply>({ ...request(null), delta: false });
+        reply = await this.resolver.run<ResolveReply>((asked = { ...request(null), delta: false }));
       }
-      const graph = await receiveGraph(reply, report);
+      // A whole graph where a delta was asked for: the delta was too large to apply in one transaction.
+      const tooLarge = reply.kind === 'graph' && asked.delta;
+      graph = await receiveGraph(reply, report);
       progress('resolve', 1, 1);
       checkAbort();
       progress('write', 0, 1);
-      const { stats, index } = await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, this.cache.get(project.id) ? liveIndex : undefined);
-      progress('write', 1, 1);
-      this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
-      this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
-      this.store.checkpoint('index');
-      return report;
+      const applied = tooLarge ? null : await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, this.cache.get(project.id) ? liveIndex : undefined, IN_PLACE_MAX_ROWS);
+      if (applied) {
+        const { stats, index } = applied;
+        progress('write', 1, 1);
+        this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
+        this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
+        this.store.checkpoint('index');
+        return report;
+      }
+      this.log.debug('too large a change to apply in place; writing a new snapshot', { root: project.root });
+      fresh = startSnapshot();
+      await fresh.files;
+      checkAbort();
+    } else {
+      graph = await receiveGraph(reply, report);
+      progress('resolve', 1, 1);
+      checkAbort();
     }
-
-    const graph = await receiveGraph(reply, report);
-    progress('resolve', 1, 1);
-    checkAbort();
 
     const { snapshot } = fresh;
     const index = await writeSnapshot(this.store, snapshot, [], graph, { signal, onProgress: (d, t) => progress('write', d, t) });

@@ -3,7 +3,7 @@
  * series of edits, renames and deletes, the incrementally updated graph must equal a fresh full index of
  * the same tree, row for row (ids aside).
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,33 @@ describe('incremental == from scratch (zod v3)', () => {
       await expectIncrementalEqualsScratch(['types.ts'], restarted);
       edit('types.ts', (s) => s.replace('export function appendedHelper2(): void {}', ''));
       await expectIncrementalEqualsScratch(['types.ts'], restarted);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('a change too large for one transaction (four copies of the corpus come and go) is written as a new snapshot', async () => {
+    const snapshot = () => (env.store.db.prepare(`SELECT snapshot FROM projects WHERE root = ?`).get(root) as { snapshot: number }).snapshot;
+    const copies = ['copy1', 'copy2', 'copy3', 'copy4'];
+    const source = copyZodCorpus(join(env.dir, 'source'));
+    for (const c of copies) cpSync(source, join(root, c), { recursive: true });
+    const added = copies.flatMap((c) => (readdirSync(join(root, c), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => `${c}/${f}`));
+    // ~9k new rows: the resolve worker answers with the whole graph instead of a delta.
+    let before = snapshot();
+    await expectIncrementalEqualsScratch(added);
+    expect(snapshot()).not.toBe(before);
+    // Without a delta (after a restart) the whole-graph diff is planned, found too large and not applied.
+    const restarted = createIndexer(env.store, settings(), silentLog);
+    try {
+      before = snapshot();
+      for (const c of copies) rmSync(join(root, c), { recursive: true });
+      await expectIncrementalEqualsScratch(added, restarted);
+      expect(snapshot()).not.toBe(before);
+      // A small change still goes into the live snapshot.
+      before = snapshot();
+      edit('types.ts', (s) => s + '\nexport function smallChange(): void {}\n');
+      await expectIncrementalEqualsScratch(['types.ts'], restarted);
+      expect(snapshot()).toBe(before);
     } finally {
       await restarted.close();
     }

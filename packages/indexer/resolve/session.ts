@@ -33,6 +33,12 @@ export interface ResolveRequest {
   removed: string[];
   /** Answer with the difference from `base`'s graph (only honoured when `base` is not null). */
   delta: boolean;
+  /**
+   * A difference with more rows than this is answered with the whole graph instead: the main thread applies
+   * a difference in one transaction, which holds its event loop, and writes a whole graph into a new
+   * snapshot in short paced ones.
+   */
+  maxDeltaRows?: number;
 }
 
 /** The rows that differ between the base graph and the new one. Upserted nodes keep the graph's order. */
@@ -93,7 +99,8 @@ export class ResolveSessions {
       mem.graph = graph;
       mem.grouped = grouped;
       mem.gen = req.gen;
-      return { kind: 'delta', delta };
+      if (deltaRows(delta) <= (req.maxDeltaRows ?? Infinity)) return { kind: 'delta', delta };
+      return { kind: 'graph', graph: packGraph(graph) };
     }
     mem.graph = graph;
     mem.gen = req.gen;
@@ -166,6 +173,11 @@ function diff(old: Grouped, g: Graph, now: Grouped): GraphDelta {
     totals: { nodes: g.nodes.length, edges: g.edges.length },
     calls: g.calls,
   };
+}
+
+/** Rows a delta writes or deletes. */
+export function deltaRows(d: GraphDelta): number {
+  return d.nodes.length + d.removedNodes.length + d.edges.length + d.removedEdges.length + d.unresolved.length + d.removedUnresolved.length;
 }
 
 function bySrc<T extends { src: string }>(rows: T[]): Map<string, T[]> {
