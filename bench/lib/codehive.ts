@@ -29,6 +29,8 @@ export async function openBenchGraph(opts: { maxFileBytes?: number } = {}): Prom
   const settings: DaemonSettings = { ...env, watch: false, ...(opts.maxFileBytes ? { maxFileBytes: Math.max(env.maxFileBytes, opts.maxFileBytes) } : {}) };
   const store = Store.open(join(dir, 'graph.db'), { mmapSize: settings.mmapSize, journalSizeLimit: settings.journalSizeLimit });
   const log = createLogger(join(dir, 'bench.log'), { tag: 'bench' });
+  // As the daemon does: a checkpoint after an index copies tens of MB, off the thread that answers queries.
+  store.checkpointOffThread((message) => log.warn('checkpoint failed', { err: message }));
   const indexer = createIndexer(store, settings, log);
   return {
     dir,
