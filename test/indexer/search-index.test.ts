@@ -103,8 +103,18 @@ describe('search rows written by the indexer (no insert trigger)', () => {
         expect(triggers.map((t) => t.name)).toEqual(['nodes_fts_delete', 'nodes_fts_update']);
         expect(triggers[1]!.sql).toContain('WHEN old.words IS NOT new.words');
         expect(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).toBe(String(SCHEMA_VERSION));
+        // A build of schema 1 opening it re-creates its insert trigger before refusing the newer schema.
+        store.db.exec(`CREATE TRIGGER nodes_fts_insert AFTER INSERT ON nodes BEGIN
+          INSERT INTO nodes_fts(rowid, words, qname, signature, doc) VALUES (new.id, new.words, new.qname, new.signature, new.doc);
+        END;`);
       } finally {
         store.close();
+      }
+      const reopened = Store.open(path, { mmapSize: 0, journalSizeLimit: 1 << 26 });
+      try {
+        expect(reopened.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).pluck().all()).toEqual(['nodes_fts_delete', 'nodes_fts_update']);
+      } finally {
+        reopened.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
