@@ -111,10 +111,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS nodes_fts USING fts5(
 );
 -- No insert trigger. It is dropped at every open, because a build of schema 1 that opens this database
 -- re-creates it (its schema runs before its version check refuses the database). The writer adds search
--- rows for the nodes it inserted in one INSERT … SELECT per transaction (SEARCH_ROWS_FOR_NEW_NODES). FTS5 flushes its pending terms into a new segment at every
--- statement that writes it inside a transaction, so a trigger firing per inserted row wrote one segment per
--- node: 12k nodes took 350-900 ms (growing with the index) instead of ~50 ms, and left thousands of
--- segments to merge.
+-- rows for the nodes it inserted in one INSERT … SELECT per transaction (SEARCH_ROWS_FOR_NEW_NODES).
+-- FTS5 flushes its pending terms into a new segment at every statement that writes it inside a
+-- transaction, so a trigger firing per inserted row wrote one segment per node: 12k nodes took 350-900 ms
+-- (growing with the index) instead of ~50 ms, and left thousands of segments to merge.
 DROP TRIGGER IF EXISTS nodes_fts_insert;
 CREATE TRIGGER IF NOT EXISTS nodes_fts_delete AFTER DELETE ON nodes BEGIN
   INSERT INTO nodes_fts(nodes_fts, rowid, words, qname, signature, doc) VALUES ('delete', old.id, old.words, old.qname, old.signature, old.doc);
