@@ -212,6 +212,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     // the parse. (A no-op rescan never needs it.)
     if (toParse.length > 0 || disc.files.length !== (live?.size ?? 0)) this.resolver.warm();
     const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length));
+    this.pool.recycleNow();
     const report = emptyReport(project, opts.mode);
     report.skipped = [...disc.skipped];
     const upsert: FileRow[] = [];
