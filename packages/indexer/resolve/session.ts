@@ -176,7 +176,7 @@ function diff(old: Grouped, g: Graph, now: Grouped): GraphDelta {
 }
 
 /** Rows a delta writes or deletes. */
-export function deltaRows(d: GraphDelta): number {
+function deltaRows(d: GraphDelta): number {
   return d.nodes.length + d.removedNodes.length + d.edges.length + d.removedEdges.length + d.unresolved.length + d.removedUnresolved.length;
 }
 
