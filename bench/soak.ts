@@ -1322,8 +1322,9 @@ class Soak {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
       const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
-      const csv = this.samples.map((s) => cols.map((c) => (typeof s[c] === 'number' ? Math.round((s[c] as number) * 10) / 10 : (s[c] ?? ''))).join(','));
-      writeFileSync(join(dest, 'samples.csv'), [cols.join(','), ...csv].join('\n') + '\n');
+      const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
+      const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
+      writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
       for (const f of ['daemon.log', 'shim.log']) if (existsSync(join(this.cacheDir, f))) cpSync(join(this.cacheDir, f), join(dest, f));
       for (const f of readdirSync(this.cacheDir)) if (/\.log\.\d+$/.test(f)) cpSync(join(this.cacheDir, f), join(dest, f));
       return dest;
