@@ -46,10 +46,11 @@ describe('parse worker memory', () => {
     // Replaced as soon as the job's parsing was over (its standby warms up while the job resolves and
     // writes), not only after the pool's quiet time.
     expect(env.indexer.threads().parseWorkersRecycled).toBe(1);
-    expect(env.indexer.threads().parseWorkers).toBe(1); // the fresh standby
-    // The standby reports its heap once warmed up; the recycled worker's heap no longer counts.
+    // The standby starts once the recycled worker has ended, and reports its heap once warmed up (the
+    // recycled worker's heap no longer counts).
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline && env.indexer.threads().parseHeap.totalBytes === 0) await new Promise((r) => setTimeout(r, 50));
+    expect(env.indexer.threads().parseWorkers).toBe(1); // the fresh standby
     expect(env.indexer.threads().parseHeap.totalBytes).toBeGreaterThan(0);
     // Quiet again with nothing parsed since: the standby is kept (until the 30 s idle retirement).
     await quiet();
