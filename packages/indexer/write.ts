@@ -109,7 +109,6 @@ class Statements {
    * statement: there is no insert trigger (see store/schema.ts for why).
    */
   withSearchRows<T>(writes: () => T): T {
-    this.firstNewNode = undefined;
     try {
       const out = writes();
       if (this.firstNewNode !== undefined) this.searchRowsFrom.run(this.firstNewNode);

@@ -98,7 +98,9 @@ export class Store {
     this.db.transaction(() => {
       if (version === 1) this.db.exec(MIGRATE_1_TO_2_SQL);
       this.db.exec(SCHEMA_SQL);
-      this.db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+      if (version !== SCHEMA_VERSION) {
+        this.db.prepare(`INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(SCHEMA_VERSION));
+      }
     }).immediate();
     // FTS5 merges its index segments inside the committing write by default ("automerge"); merging large
     // ones held the event loop 30-50 ms in one transaction. The indexer merges after each job instead, in
