@@ -11,8 +11,11 @@ import { STOP_WORKER, type ThreadHeap } from './worker-reply.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
-/** A worker that did heavy work is replaced once the pool has been quiet this long (see `recycleHeavy`). */
-const HEAVY_QUIET_MS = 500;
+/**
+ * Once the pool has been quiet this long, a worker that did heavy work is replaced (see `recycleHeavy`) and
+ * the workers beyond one are ended (see `retireExtra`).
+ */
+const SHORT_QUIET_MS = 500;
 /** How long `close` lets a worker finish the task (or warm-up) it is in before terminating it anyway. */
 const STOP_GRACE_MS = 5_000;
 
@@ -148,6 +151,20 @@ export class WorkerPool {
     if (heavy.length) this.warm();
   }
 
+  /**
+   * Ends the idle workers beyond one. A job of a few batches (a checkout, a burst of edits) spreads over every
+   * worker; one warm worker is enough for the edits that follow, and each extra one held ~8 MB of heap plus
+   * its native memory until the pool idled IDLE_RETIRE_MS — which agents editing every few seconds never let
+   * it do, so the daemon's resting RSS depended on the last job's size.
+   */
+  private async retireExtra(): Promise<void> {
+    const idle = this.slots.filter((s) => !s.current);
+    const keep = idle.reduce((a, b) => (b.worked > a.worked ? b : a), idle[0]!); // the warmest JIT
+    const extra = idle.filter((s) => s !== keep).slice(0, Math.max(0, this.slots.length - 1));
+    for (const s of extra) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
+    await Promise.all(extra.map((s) => stopWorker(s.worker)));
+  }
+
   private idleTimer: NodeJS.Timeout | null = null;
 
   private armIdleRetire(): void {
@@ -155,16 +172,17 @@ export class WorkerPool {
     this.idleTimer = null;
     if (this.closed || this.queue.length || this.slots.some((s) => s.current)) return;
     const heavy = this.slots.some((s) => s.worked >= (this.opts.recycleAfterWeight ?? Infinity));
+    const extra = this.slots.length > 1;
     this.idleTimer = setTimeout(
       () => {
         this.idleTimer = null;
         if (this.queue.length || this.slots.some((s) => s.current)) return;
-        if (heavy) {
-          // The standby then idles like any worker.
-          void this.recycleHeavy().then(() => this.armIdleRetire());
-        } else void this.retireIdle();
+        // The standby, or the one worker left, then idles like any worker.
+        if (heavy) void this.recycleHeavy().then(() => this.armIdleRetire());
+        else if (extra) void this.retireExtra().then(() => this.armIdleRetire());
+        else void this.retireIdle();
       },
-      heavy ? HEAVY_QUIET_MS : (this.opts.idleRetireMs ?? IDLE_RETIRE_MS),
+      heavy || extra ? SHORT_QUIET_MS : (this.opts.idleRetireMs ?? IDLE_RETIRE_MS),
     );
     this.idleTimer.unref();
   }

@@ -17,8 +17,8 @@ afterAll(async () => {
   await env.close();
 });
 
-function project(name: string, files: number): string {
-  const root = join(env.dir, name);
+function project(name: string, files: number, into = env): string {
+  const root = join(into.dir, name);
   mkdirSync(root, { recursive: true });
   for (let i = 0; i < files; i++) {
     writeFileSync(join(root, `m${i}.ts`), `export class C${i} {\n  run(): number {\n    return helper${i}();\n  }\n}\nfunction helper${i}(): number {\n  return ${i};\n}\n`);
@@ -63,5 +63,31 @@ describe('parse worker memory', () => {
     const report = await env.indexer.index(root, { mode: 'incremental' });
     expect(report.files.changed).toBe(1);
     expect(env.indexer.threads()).toMatchObject({ parseWorkers: 1, parseWorkersRecycled: 1 });
+  });
+});
+
+describe('parse workers at rest', () => {
+  let two: Env;
+  beforeAll(() => {
+    two = openEnv({ workers: 2 });
+  });
+  afterAll(async () => {
+    await two.close();
+  });
+
+  it('a job spread over both workers leaves one warm worker once the pool is quiet', async () => {
+    // 40 files: two batches (24 + 16), each under the heavy-work limit, so neither worker is recycled.
+    const root = project('spread', 40, two);
+    let most = 0;
+    const poll = setInterval(() => (most = Math.max(most, two.indexer.threads().parseWorkers)), 2);
+    await two.indexer.index(root, { mode: 'full' }).finally(() => clearInterval(poll));
+    expect(most).toBe(2);
+    await quiet();
+    expect(two.indexer.threads()).toMatchObject({ parseWorkers: 1, parseWorkersRecycled: 0 });
+    // The one left parses the next edit; no new worker is started for it.
+    writeFileSync(join(root, 'm1.ts'), 'export function edited(): number {\n  return 1;\n}\n');
+    const report = await two.indexer.index(root, { mode: 'incremental' });
+    expect(report.files.changed).toBe(1);
+    expect(two.indexer.threads()).toMatchObject({ parseWorkers: 1, parseWorkersRecycled: 0 });
   });
 });
