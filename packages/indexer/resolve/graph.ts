@@ -9,8 +9,9 @@
  */
 import { posix } from 'node:path';
 import type { CallFact, DefFact, ExportFact, FileFacts, RootRef, TypeRef } from '../facts.js';
-import { ModuleResolver } from './modules.js';
+import { ModuleResolver, type ConfigReads } from './modules.js';
 import { assignQnames } from './qnames.js';
+import { affectedFiles, type CallReuse } from './reuse.js';
 
 export interface ResolveInput {
   root: string;
@@ -19,6 +20,8 @@ export interface ResolveInput {
   files: Array<{ path: string; facts: FileFacts }>;
   /** tsconfig.json / jsconfig.json / package.json paths inside the project. */
   configs: string[];
+  /** Call rows of the last run, and what changed since: files the change cannot affect keep theirs. */
+  reuse?: CallReuse;
 }
 
 export interface NodeRow {
@@ -58,6 +61,26 @@ export interface Graph {
   calls: { resolved: number; unresolved: number };
 }
 
+/** What resolution made of one file's call sites (its share of a graph's CALLS edges and unresolved rows). */
+export interface FileCalls {
+  edges: EdgeRow[];
+  unresolved: UnresolvedRow[];
+  /** Call sites bound (repeats of an edge included) and not bound. */
+  resolved: number;
+  missed: number;
+}
+
+/** A graph, with what a later run needs to reuse its call rows (resolve/reuse.ts). */
+export interface Resolution {
+  graph: Graph;
+  /** Per file path, its call rows. */
+  calls: Map<string, FileCalls>;
+  /** The config files module resolution read, and what they held. */
+  configReads: ConfigReads;
+  /** How many files had their calls resolved (the others' rows were reused). */
+  resolvedFiles: number;
+}
+
 export const PROJECT_QNAME = '.';
 
 /** How much a binding is worth, by the strategy that made it. */
@@ -93,7 +116,7 @@ interface FileEntry {
   base: number; // global id of defs[0]
 }
 
-export function resolveProject(input: ResolveInput): Graph {
+export function resolveProject(input: ResolveInput): Resolution {
   return new Resolver(input).run();
 }
 
@@ -125,16 +148,33 @@ class Resolver {
     this.modules = new ModuleResolver(input.root, new Set(this.fileIndex.keys()), input.configs);
   }
 
-  run(): Graph {
+  run(): Resolution {
     this.indexMembers();
     const edges: EdgeRow[] = [];
-    const unresolved: UnresolvedRow[] = [];
     const nodes = this.structure(edges);
-    this.imports(edges);
+    const importEdges = this.imports(edges);
     this.heritage(edges);
+    const reuse = this.input.reuse;
+    const affected = reuse ? affectedFiles(reuse, importEdges, this.files) : null;
+    const byFile = new Map<string, FileCalls>();
     const callEdges: EdgeRow[] = [];
-    const calls = this.calls(callEdges, unresolved); // deduplicated as they are made
-    return { nodes, edges: dedupeEdges(edges).concat(callEdges), unresolved: dedupeUnresolved(unresolved), calls };
+    const unresolved: UnresolvedRow[] = [];
+    let resolvedFiles = 0;
+    const calls = { resolved: 0, unresolved: 0 };
+    this.files.forEach((file, f) => {
+      let rows = affected && !affected.has(file.path) ? reuse!.calls.get(file.path) : undefined;
+      if (!rows) {
+        rows = this.fileCalls(f);
+        resolvedFiles++;
+      }
+      byFile.set(file.path, rows);
+      for (const e of rows.edges) callEdges.push(e);
+      for (const u of rows.unresolved) unresolved.push(u);
+      calls.resolved += rows.resolved;
+      calls.unresolved += rows.missed;
+    });
+    const graph = { nodes, edges: dedupeEdges(edges).concat(callEdges), unresolved: dedupeUnresolved(unresolved), calls };
+    return { graph, calls: byFile, configReads: this.modules.reads, resolvedFiles };
   }
 
   // ---- nodes and structural edges ------------------------------------------------------------------------
@@ -166,7 +206,9 @@ class Resolver {
     return nodes;
   }
 
-  private imports(edges: EdgeRow[]): void {
+  /** The IMPORTS edges (also pushed to `edges`): which files each file's module references reach. */
+  private imports(edges: EdgeRow[]): EdgeRow[] {
+    const out: EdgeRow[] = [];
     this.files.forEach((file, f) => {
       const names = new Map<string, Set<string>>();
       const add = (spec: string, name: string) => {
@@ -180,9 +222,12 @@ class Resolver {
       for (const e of file.facts.exports) if ('spec' in e) add(e.spec, e.imported);
       for (const s of file.facts.stars) add(s, '*');
       for (const [dst, set] of [...names].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        edges.push({ ...edge('IMPORTS', this.files[f]!.path, dst), data: JSON.stringify([...set].sort()) });
+        const e = { ...edge('IMPORTS', this.files[f]!.path, dst), data: JSON.stringify([...set].sort()) };
+        edges.push(e);
+        out.push(e);
       }
     });
+    return out;
   }
 
   // ---- members and inheritance ---------------------------------------------------------------------------
@@ -375,32 +420,32 @@ class Resolver {
 
   // ---- calls ---------------------------------------------------------------------------------------------
 
-  private calls(edges: EdgeRow[], unresolved: UnresolvedRow[]): { resolved: number; unresolved: number } {
-    let resolved = 0;
-    let missed = 0;
+  /** The call rows of file `f`'s call sites, deduplicated as they are made. */
+  private fileCalls(f: number): FileCalls {
+    const file = this.files[f]!;
+    const out: FileCalls = { edges: [], unresolved: [], resolved: 0, missed: 0 };
     // A call edge repeats another with the same caller, callee and line (the first is kept): numeric keys
-    // (caller: a def, or a file as -1 - f; callee: a def) → the lines seen, no key string per call.
-    const width = this.defs.length + 1;
+    // (caller: a def of this file, or the file itself as -1; callee: a def) → the lines seen, no key string
+    // per call.
+    const width = this.defs.length;
     const seen = new Map<number, number[]>();
-    this.files.forEach((file, f) => {
-      for (const call of file.facts.calls) {
-        const src = call.src >= 0 ? this.qnames[file.base + call.src]! : file.path;
-        const r = this.call(f, call);
-        if ('g' in r) {
-          resolved++;
-          const key = ((call.src >= 0 ? file.base + call.src : -1 - f) + this.files.length + 1) * width + r.g;
-          const lines = seen.get(key);
-          if (!lines) seen.set(key, [call.line]);
-          else if (lines.includes(call.line)) continue;
-          else lines.push(call.line);
-          edges.push({ type: 'CALLS', src, dst: this.qnames[r.g]!, line: call.line, strategy: r.strategy, confidence: CONFIDENCE[r.strategy] ?? 0.5, data: null });
-        } else {
-          missed++;
-          unresolved.push({ src, file: file.path, line: call.line, callee: call.text, reason: r.reason });
-        }
+    for (const call of file.facts.calls) {
+      const src = call.src >= 0 ? this.qnames[file.base + call.src]! : file.path;
+      const r = this.call(f, call);
+      if ('g' in r) {
+        out.resolved++;
+        const key = (call.src + 1) * width + r.g;
+        const lines = seen.get(key);
+        if (!lines) seen.set(key, [call.line]);
+        else if (lines.includes(call.line)) continue;
+        else lines.push(call.line);
+        out.edges.push({ type: 'CALLS', src, dst: this.qnames[r.g]!, line: call.line, strategy: r.strategy, confidence: CONFIDENCE[r.strategy] ?? 0.5, data: null });
+      } else {
+        out.missed++;
+        out.unresolved.push({ src, file: file.path, line: call.line, callee: call.text, reason: r.reason });
       }
-    });
-    return { resolved, unresolved: missed };
+    }
+    return out;
   }
 
   private call(f: number, call: CallFact): { g: number; strategy: string } | { reason: UnresolvedRow['reason'] } {

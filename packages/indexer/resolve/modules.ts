@@ -34,7 +34,20 @@ interface WorkspacePackage {
   manifest: Record<string, unknown>;
 }
 
+/**
+ * Config files read while resolving (absolute path → text, null when absent or unreadable): a later run
+ * may reuse what this one resolved only while every one of them still reads the same (`sameConfigReads`).
+ */
+export type ConfigReads = Map<string, string | null>;
+
+export function sameConfigReads(reads: ConfigReads): boolean {
+  for (const [path, text] of reads) if (readText(path) !== text) return false;
+  return true;
+}
+
 export class ModuleResolver {
+  /** Every config file this resolver read (manifests, tsconfigs and what they extend, probes included). */
+  readonly reads: ConfigReads = new Map();
   private readonly configByDir = new Map<string, PathsConfig | null>();
   private readonly configs: Set<string>;
   private readonly packages: WorkspacePackage[];
@@ -52,7 +65,7 @@ export class ModuleResolver {
     this.packages = configPaths
       .filter((p) => /(^|\/)package\.json$/.test(p))
       .map((p) => {
-        const manifest = readJson(joinFs(root, p)) as Record<string, unknown> | undefined;
+        const manifest = readJson(joinFs(root, p), this.reads) as Record<string, unknown> | undefined;
         return manifest && typeof manifest.name === 'string' ? { name: manifest.name, dir: posix.dirname(p), manifest } : null;
       })
       .filter((p): p is WorkspacePackage => p !== null)
@@ -152,7 +165,7 @@ export class ModuleResolver {
   }
 
   private loadConfig(rel: string): PathsConfig | null {
-    const merged = loadCompilerOptions(joinFs(this.root, rel), 0);
+    const merged = loadCompilerOptions(joinFs(this.root, rel), 0, this.reads);
     if (!merged) return null;
     const toRel = (abs: string) => posix.relative(this.root.split('\\').join('/'), abs.split('\\').join('/')) || '.';
     const baseUrl = merged.baseUrl ? toRel(merged.baseUrl) : null;
@@ -179,17 +192,17 @@ interface CompilerPaths {
 }
 
 /** baseUrl and paths of a config, following `extends` (child options win), resolved to absolute paths. */
-function loadCompilerOptions(absPath: string, depth: number): CompilerPaths | null {
+function loadCompilerOptions(absPath: string, depth: number, reads: ConfigReads): CompilerPaths | null {
   if (depth > 8) return null;
-  const json = readJson(absPath) as { extends?: unknown; compilerOptions?: { baseUrl?: unknown; paths?: unknown } } | undefined;
+  const json = readJson(absPath, reads) as { extends?: unknown; compilerOptions?: { baseUrl?: unknown; paths?: unknown } } | undefined;
   if (!json || typeof json !== 'object') return null;
   const dir = posix.dirname(absPath.split('\\').join('/'));
   let result: CompilerPaths = {};
   const parents = Array.isArray(json.extends) ? json.extends : json.extends ? [json.extends] : [];
   for (const ext of parents) {
     if (typeof ext !== 'string') continue;
-    const parentPath = extendsPath(dir, ext);
-    const parent = parentPath && loadCompilerOptions(parentPath, depth + 1);
+    const parentPath = extendsPath(dir, ext, reads);
+    const parent = parentPath && loadCompilerOptions(parentPath, depth + 1, reads);
     if (parent) result = { ...result, ...parent };
   }
   const opts = json.compilerOptions ?? {};
@@ -201,7 +214,7 @@ function loadCompilerOptions(absPath: string, depth: number): CompilerPaths | nu
   return result;
 }
 
-function extendsPath(dir: string, ext: string): string | null {
+function extendsPath(dir: string, ext: string, reads: ConfigReads): string | null {
   if (ext.startsWith('.') || ext.startsWith('/')) {
     const p = posix.resolve(dir, ext);
     return p.endsWith('.json') ? p : `${p}.json`;
@@ -210,17 +223,28 @@ function extendsPath(dir: string, ext: string): string | null {
   for (let d = dir; ; d = posix.dirname(d)) {
     const p = posix.join(d, 'node_modules', ext);
     const cand = p.endsWith('.json') ? p : `${p}.json`;
-    if (readJson(cand) !== undefined) return cand;
-    if (readJson(posix.join(p, 'tsconfig.json')) !== undefined) return posix.join(p, 'tsconfig.json');
+    if (readJson(cand, reads) !== undefined) return cand;
+    if (readJson(posix.join(p, 'tsconfig.json'), reads) !== undefined) return posix.join(p, 'tsconfig.json');
     if (d === posix.dirname(d)) return null;
   }
 }
 
-function readJson(path: string): unknown {
+function readJson(path: string, reads: ConfigReads): unknown {
+  const text = readText(path);
+  reads.set(path, text);
+  if (text === null) return undefined;
   try {
-    return parseJsonc(readFileSync(path, 'utf8'));
+    return parseJsonc(text);
   } catch {
     return undefined;
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
   }
 }
 

@@ -4,7 +4,9 @@
  *
  * - the parsed facts of every file (a request sends only the files that changed and the paths removed);
  * - the graph it last resolved (as the main thread wrote it), so it answers with the difference from that
- *   graph (`GraphDelta`: changed rows, and the keys of the rows gone) instead of the whole graph.
+ *   graph (`GraphDelta`: changed rows, and the keys of the rows gone) instead of the whole graph;
+ * - that run's call rows per file, so the next run resolves the calls of only the files a change can
+ *   affect (resolve/reuse.ts).
  *
  * Both are tagged with a generation number the main thread chose. A request names the generation it builds
  * on (`base`): the one whose graph the main thread wrote last. If the worker holds another one (it was
@@ -14,7 +16,8 @@
  */
 import type { FileFacts } from '../facts.js';
 import { packGraph, type PackedGraph } from '../transfer.js';
-import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type UnresolvedRow } from './graph.js';
+import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type Resolution, type UnresolvedRow } from './graph.js';
+import { planReuse } from './reuse.js';
 
 export interface ResolveRequest {
   /** Which project's memory to use (the indexer's project id). */
@@ -62,6 +65,8 @@ interface ProjectMemory {
   graph: Graph | null;
   /** Its rows grouped for the next diff (built by the first diff that needs them, then kept). */
   grouped: Grouped | null;
+  /** What the next run needs to resolve only the files a change can affect (resolve/reuse.ts). */
+  last: Pick<Resolution, 'calls' | 'configReads'> | null;
 }
 
 /** Projects remembered at once (a daemon indexing several keeps the most recent ones). */
@@ -74,7 +79,7 @@ export class ResolveSessions {
     let mem = this.projects.get(req.project);
     if (req.base !== null && (!mem || mem.gen !== req.base)) return { kind: 'stale' };
     if (req.base === null || !mem) {
-      mem = { gen: req.gen, facts: new Map(), graph: null, grouped: null };
+      mem = { gen: req.gen, facts: new Map(), graph: null, grouped: null, last: null };
       this.projects.delete(req.project);
     }
     this.projects.delete(req.project);
@@ -84,25 +89,32 @@ export class ResolveSessions {
     const fromBase = req.base !== null;
     const oldGraph = fromBase && req.delta ? mem.graph : null;
     const oldGrouped = oldGraph ? (mem.grouped ?? group(oldGraph)) : null;
+    const changed = req.files.map((f) => ({ path: f.path, facts: JSON.parse(f.facts) as FileFacts }));
+    const reuse = fromBase && mem.last ? planReuse(mem.last, mem.facts, changed, req.removed) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
     mem.graph = null;
     mem.grouped = null;
+    mem.last = null;
     for (const p of req.removed) mem.facts.delete(p);
-    for (const f of req.files) mem.facts.set(f.path, JSON.parse(f.facts) as FileFacts);
+    for (const f of changed) mem.facts.set(f.path, f.facts);
     const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
-    const graph = writable(resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs }));
+    const resolution = resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs, reuse: reuse ?? undefined });
+    const graph = writable(resolution.graph);
+    const last = { calls: resolution.calls, configReads: resolution.configReads };
 
     if (oldGrouped) {
       const grouped = group(graph);
       const delta = diff(oldGrouped, graph, grouped);
       mem.graph = graph;
       mem.grouped = grouped;
+      mem.last = last;
       mem.gen = req.gen;
       if (deltaRows(delta) <= (req.maxDeltaRows ?? Infinity)) return { kind: 'delta', delta };
       return { kind: 'graph', graph: packGraph(graph) };
     }
     mem.graph = graph;
+    mem.last = last;
     mem.gen = req.gen;
     return { kind: 'graph', graph: packGraph(graph) };
   }
