@@ -1,8 +1,8 @@
 /**
  * "Facts": what the extractor learns from one file, as plain JSON-able data. Facts cross the worker boundary
  * (trees cannot), are stored in `files.facts`, and are the only input of resolution — so an incremental
- * re-index re-parses only changed files and re-resolves the project from stored facts, which makes
- * "incremental == from scratch" true by construction.
+ * re-index re-parses only changed files and re-resolves from stored facts (the call sites of only the files
+ * the change can affect: resolve/reuse.ts), which keeps "incremental == from scratch" true by construction.
  *
  * Indices (`d`, `i`, `def`, `src`) point into the same file's `defs` / `imports` arrays.
  */
