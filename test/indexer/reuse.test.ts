@@ -15,7 +15,7 @@ import { installFastNodes } from '../../packages/indexer/extract/fast-nodes.js';
 import { parseFile, type LanguageKit } from '../../packages/indexer/extract/parse-file.js';
 import { buildErrorQuery, buildQuery } from '../../packages/indexer/extract/queries.js';
 import { resolveProject, type Resolution } from '../../packages/indexer/resolve/graph.js';
-import { planReuse, type CallReuse } from '../../packages/indexer/resolve/reuse.js';
+import { planReuse, type CallReuse, type Change } from '../../packages/indexer/resolve/reuse.js';
 import { copyZodCorpus } from './helpers.js';
 
 installFastNodes([TypeScript.typescript, TypeScript.tsx, JavaScript]);
@@ -54,7 +54,7 @@ function change(edits: Record<string, (src: string) => string>): { reuse: CallRe
     writeFileSync(join(root, path), fn(readFileSync(join(root, path), 'utf8')));
     return { path, facts: parse(path) };
   });
-  const reuse = planReuse(last, facts, changed, []);
+  const reuse = planReuse(last, { configs: CONFIGS, before: facts, changed, removed: [] });
   for (const c of changed) facts.set(c.path, c.facts);
   const run = resolve(reuse ?? undefined);
   expect(run.graph).toEqual(resolve().graph);
@@ -173,12 +173,15 @@ describe('incremental resolution', () => {
   it('a changed config file, an added or a removed file: everything is resolved again', () => {
     expect(callsInto(last, 'errors.ts#setErrorMap')).toContain('via-base-url.ts#usesBaseUrl@3');
     writeFileSync(join(root, 'tsconfig.json'), '{ "compilerOptions": { "baseUrl": "./helpers" } }\n');
-    expect(planReuse(last, facts, [{ path: 'errors.ts', facts: facts.get('errors.ts')! }], [])).toBeNull();
+    const plan = (over: Partial<Change>) => planReuse(last, { configs: CONFIGS, before: facts, changed: [], removed: [], ...over });
+    expect(plan({ changed: [{ path: 'errors.ts', facts: facts.get('errors.ts')! }] })).toBeNull();
     last = resolve();
     expect(callsInto(last, 'errors.ts#setErrorMap')).not.toContain('via-base-url.ts#usesBaseUrl@3');
-    expect(planReuse(last, facts, [{ path: 'new.ts', facts: facts.get('errors.ts')! }], [])).toBeNull();
-    expect(planReuse(last, facts, [], ['script-c.js'])).toBeNull();
-    expect(planReuse(last, facts, [], [])).not.toBeNull();
+    expect(plan({ changed: [{ path: 'new.ts', facts: facts.get('errors.ts')! }] })).toBeNull();
+    expect(plan({ removed: ['script-c.js'] })).toBeNull();
+    // A config file added (discovery lists it): module resolution may change for any file.
+    expect(plan({ configs: [...CONFIGS, 'helpers/tsconfig.json'] })).toBeNull();
+    expect(plan({})).not.toBeNull();
   });
 });
 
@@ -195,7 +198,7 @@ describe('incremental resolution, random changes to real facts', () => {
         mutate(f, pick, [...facts.values()]);
         return { path, facts: f };
       });
-      const reuse = planReuse(base, facts, next, []);
+      const reuse = planReuse(base, { configs: CONFIGS, before: facts, changed: next, removed: [] });
       expect(reuse).not.toBeNull();
       for (const n of next) facts.set(n.path, n.facts);
       const run = resolve(reuse!);

@@ -75,7 +75,8 @@ export interface Resolution {
   graph: Graph;
   /** Per file path, its call rows. */
   calls: Map<string, FileCalls>;
-  /** The config files module resolution read, and what they held. */
+  /** The project's config paths it was given, and the config files module resolution read (with what they held). */
+  configs: string[];
   configReads: ConfigReads;
   /** How many files had their calls resolved (the others' rows were reused). */
   resolvedFiles: number;
@@ -174,7 +175,7 @@ class Resolver {
       calls.unresolved += rows.missed;
     });
     const graph = { nodes, edges: dedupeEdges(edges).concat(callEdges), unresolved: dedupeUnresolved(unresolved), calls };
-    return { graph, calls: byFile, configReads: this.modules.reads, resolvedFiles };
+    return { graph, calls: byFile, configs: this.input.configs, configReads: this.modules.reads, resolvedFiles };
   }
 
   // ---- nodes and structural edges ------------------------------------------------------------------------

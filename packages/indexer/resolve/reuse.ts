@@ -30,17 +30,20 @@ export interface CallReuse {
   names: Set<string>;
 }
 
+/** A change to resolve: the project's config paths now, its facts before, the files changed and removed. */
+export interface Change {
+  configs: string[];
+  before: Map<string, FileFacts>;
+  changed: Array<{ path: string; facts: FileFacts }>;
+  removed: string[];
+}
+
 /**
- * How the next run may reuse `last`'s call rows, given the facts before and after the change; null when it
- * must resolve everything (files added or removed, a config file changed).
+ * How the next run may reuse `last`'s call rows after `change`; null when it must resolve everything (files
+ * added or removed, a config file added, removed or changed).
  */
-export function planReuse(
-  last: Pick<Resolution, 'calls' | 'configReads'>,
-  before: Map<string, FileFacts>,
-  changed: Array<{ path: string; facts: FileFacts }>,
-  removed: string[],
-): CallReuse | null {
-  if (removed.length > 0 || !sameConfigReads(last.configReads)) return null;
+export function planReuse(last: Pick<Resolution, 'calls' | 'configs' | 'configReads'>, { configs, before, changed, removed }: Change): CallReuse | null {
+  if (removed.length > 0 || !sameList(configs, last.configs) || !sameConfigReads(last.configReads)) return null;
   const reuse: CallReuse = { calls: last.calls, changed: new Set(), surfaceChanged: new Set(), names: new Set() };
   for (const { path, facts } of changed) {
     const old = before.get(path);
@@ -90,6 +93,10 @@ function surfaceKey(f: FileFacts): string {
   const defs = f.defs.map(({ pos: _pos, sig: _sig, doc: _doc, ...rest }: DefFact) => rest);
   const imports = f.imports.map(({ line: _line, ...rest }) => rest);
   return JSON.stringify([defs, imports, f.exports, f.stars, f.heritage, f.isModule]);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function topLevel(f: FileFacts): DefFact[] {

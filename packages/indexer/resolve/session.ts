@@ -66,7 +66,7 @@ interface ProjectMemory {
   /** Its rows grouped for the next diff (built by the first diff that needs them, then kept). */
   grouped: Grouped | null;
   /** What the next run needs to resolve only the files a change can affect (resolve/reuse.ts). */
-  last: Pick<Resolution, 'calls' | 'configReads'> | null;
+  last: Pick<Resolution, 'calls' | 'configs' | 'configReads'> | null;
 }
 
 /** Projects remembered at once (a daemon indexing several keeps the most recent ones). */
@@ -90,7 +90,7 @@ export class ResolveSessions {
     const oldGraph = fromBase && req.delta ? mem.graph : null;
     const oldGrouped = oldGraph ? (mem.grouped ?? group(oldGraph)) : null;
     const changed = req.files.map((f) => ({ path: f.path, facts: JSON.parse(f.facts) as FileFacts }));
-    const reuse = fromBase && mem.last ? planReuse(mem.last, mem.facts, changed, req.removed) : null;
+    const reuse = fromBase && mem.last ? planReuse(mem.last, { configs: req.configs, before: mem.facts, changed, removed: req.removed }) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
     mem.graph = null;
@@ -101,7 +101,7 @@ export class ResolveSessions {
     const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
     const resolution = resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs, reuse: reuse ?? undefined });
     const graph = writable(resolution.graph);
-    const last = { calls: resolution.calls, configReads: resolution.configReads };
+    const last = { calls: resolution.calls, configs: resolution.configs, configReads: resolution.configReads };
 
     if (oldGrouped) {
       const grouped = group(graph);
