@@ -506,6 +506,8 @@ interface Sample {
   resolveHeapTotalMb: number | null;
   /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
   trims: number | null;
+  /** Index jobs that ended since the daemon's last trim (null from a daemon that does not say). */
+  jobsSinceTrim: number | null;
   fds: number | null;
   sockets: number | null;
   /** libuv loops (main thread + worker threads), from the fds. */
@@ -892,6 +894,7 @@ class Soak {
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
       trims: null,
+      jobsSinceTrim: null,
       fds: null,
       sockets: null,
       loops: null,
@@ -930,6 +933,8 @@ class Soak {
           s.parseHeapTotalMb = mb(st.indexer?.parseHeap?.totalBytes);
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
           s.trims = st.memory.release?.trims ?? null;
+          // Without trims (no glibc) the count only grows: settle by time instead.
+          s.jobsSinceTrim = st.memory.release?.available ? (st.memory.release.jobsSinceTrim ?? null) : null;
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
@@ -1321,7 +1326,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'jobsSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1399,11 +1404,13 @@ const SETTLE_QUIET_MS = 15_000;
 
 /**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last
- * job given back — a malloc trim has run since the last sample that saw a job (daemon/memory-release.ts),
- * or, without trims, 15 s have passed. A full index or a checkout holds 100–170 MB more for 10–40 s; a leak
- * is what stays after they end, so this is where it shows, and the peaks' timing no longer sways the slope.
+ * job given back — no job has ended since the daemon's last malloc trim (daemon/memory-release.ts; a job
+ * that ran between two samples counts too), or, from a daemon that does not report that, a trim has run
+ * since the last sample that saw a job, or, without trims, 15 s have passed. A full index or a checkout
+ * holds 100–170 MB more for 10–40 s; a leak is what stays after they end, so this is where it shows, and
+ * the peaks' timing no longer sways the slope.
  */
-export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null }>(samples: S[]): S[] {
+export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; jobsSinceTrim?: number | null }>(samples: S[]): S[] {
   const trims = samples.some((s) => (s.trims ?? 0) > 0);
   const out: S[] = [];
   let jobAt: number | null = null;
@@ -1412,6 +1419,10 @@ export function settledSamples<S extends { t: number; jobs: number | null; trims
     if (s.jobs === null || s.jobs > 0) {
       jobAt = s.t;
       trimsAtJob = s.trims ?? 0;
+      continue;
+    }
+    if (typeof s.jobsSinceTrim === 'number') {
+      if (s.jobsSinceTrim === 0) out.push(s);
       continue;
     }
     if (jobAt === null || (trims ? (s.trims ?? 0) > trimsAtJob : s.t - jobAt >= SETTLE_QUIET_MS)) out.push(s);

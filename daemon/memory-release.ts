@@ -22,12 +22,18 @@ export interface MemoryReleaseStats {
   available: boolean;
   trims: number;
   last: { at: number; releasedBytes: number; ms: number } | null;
+  /**
+   * Index jobs that ended since the last trim: 0 with no job running means the daemon is at rest with the
+   * memory of its last job given back (the soak measures its RSS baseline only then).
+   */
+  jobsSinceTrim: number;
 }
 
 export class MemoryReleaser {
   private timer: NodeJS.Timeout | null = null;
   private trims = 0;
   private last: MemoryReleaseStats['last'] = null;
+  private jobsSinceTrim = 0;
 
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
@@ -40,10 +46,15 @@ export class MemoryReleaser {
     private readonly minIntervalMs = MIN_INTERVAL_MS,
   ) {}
 
+  /** An index job ended (counted for status; `schedule` is called once the daemon is idle). */
+  jobEnded(): void {
+    this.jobsSinceTrim++;
+  }
+
   /**
-   * A job ended: trim after the delay (and no sooner than minInterval after the last trim). A trim already
-   * pending keeps its time (jobs every second would otherwise push it back forever); if a job runs when it is
-   * due, it waits another delay, up to maxWaitMs since the last trim.
+   * The daemon went idle after jobs: trim after the delay (and no sooner than minInterval after the last
+   * trim). A trim already pending keeps its time (jobs every second would otherwise push it back forever);
+   * if a job runs when it is due, it waits another delay, up to maxWaitMs since the last trim.
    */
   schedule(): void {
     if (this.timer || !mallocTrimAvailable()) return;
@@ -59,6 +70,7 @@ export class MemoryReleaser {
   async releaseNow(): Promise<void> {
     const before = process.memoryUsage.rss();
     const t0 = performance.now();
+    this.jobsSinceTrim = 0; // a job ending while the trim runs is counted for the next one
     await mallocTrim();
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());
@@ -69,7 +81,7 @@ export class MemoryReleaser {
   }
 
   stats(): MemoryReleaseStats {
-    return { available: mallocTrimAvailable(), trims: this.trims, last: this.last };
+    return { available: mallocTrimAvailable(), trims: this.trims, last: this.last, jobsSinceTrim: this.jobsSinceTrim };
   }
 
   close(): void {
