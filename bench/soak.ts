@@ -506,8 +506,8 @@ interface Sample {
   resolveHeapTotalMb: number | null;
   /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
   trims: number | null;
-  /** Index jobs that ended since the daemon's last trim (null from a daemon that does not say). */
-  jobsSinceTrim: number | null;
+  /** Files parsed by the index jobs that ended since the daemon's last trim (null: it does not say). */
+  filesParsedSinceTrim: number | null;
   fds: number | null;
   sockets: number | null;
   /** libuv loops (main thread + worker threads), from the fds. */
@@ -894,7 +894,7 @@ class Soak {
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
       trims: null,
-      jobsSinceTrim: null,
+      filesParsedSinceTrim: null,
       fds: null,
       sockets: null,
       loops: null,
@@ -934,7 +934,7 @@ class Soak {
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
           s.trims = st.memory.release?.trims ?? null;
           // Without trims (no glibc) the count only grows: settle by time instead.
-          s.jobsSinceTrim = st.memory.release?.available ? (st.memory.release.jobsSinceTrim ?? null) : null;
+          s.filesParsedSinceTrim = st.memory.release?.available ? (st.memory.release.filesParsedSinceTrim ?? null) : null;
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
@@ -1326,7 +1326,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'jobsSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'filesParsedSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1401,16 +1401,22 @@ function pct(xs: number[], p: number): number {
 
 /** Seconds without a job seen before a sample counts as settled, where malloc trims are unavailable. */
 const SETTLE_QUIET_MS = 15_000;
+/**
+ * Files parsed since the last trim beyond which a sample is not settled: more than one parse batch (24
+ * files) spreads over every parse worker and leaves megabytes until the next trim; one-file edits, which
+ * agents (and the soak) make every few seconds, do not.
+ */
+const SETTLE_MAX_PARSED = 24;
 
 /**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last
- * job given back — no job has ended since the daemon's last malloc trim (daemon/memory-release.ts; a job
- * that ran between two samples counts too), or, from a daemon that does not report that, a trim has run
- * since the last sample that saw a job, or, without trims, 15 s have passed. A full index or a checkout
- * holds 100–170 MB more for 10–40 s; a leak is what stays after they end, so this is where it shows, and
- * the peaks' timing no longer sways the slope.
+ * job given back — a malloc trim has run since the last sample that saw a job (daemon/memory-release.ts),
+ * or, without trims, 15 s have passed; and, as the daemon counts them, no job that parsed more than
+ * SETTLE_MAX_PARSED files has ended since its last trim (a checkout's job between two samples is seen by no
+ * sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
+ * end, so this is where it shows, and the peaks' timing no longer sways the slope.
  */
-export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; jobsSinceTrim?: number | null }>(samples: S[]): S[] {
+export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; filesParsedSinceTrim?: number | null }>(samples: S[]): S[] {
   const trims = samples.some((s) => (s.trims ?? 0) > 0);
   const out: S[] = [];
   let jobAt: number | null = null;
@@ -1421,10 +1427,7 @@ export function settledSamples<S extends { t: number; jobs: number | null; trims
       trimsAtJob = s.trims ?? 0;
       continue;
     }
-    if (typeof s.jobsSinceTrim === 'number') {
-      if (s.jobsSinceTrim === 0) out.push(s);
-      continue;
-    }
+    if ((s.filesParsedSinceTrim ?? 0) > SETTLE_MAX_PARSED) continue;
     if (jobAt === null || (trims ? (s.trims ?? 0) > trimsAtJob : s.t - jobAt >= SETTLE_QUIET_MS)) out.push(s);
   }
   return out;

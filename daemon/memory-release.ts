@@ -23,10 +23,12 @@ export interface MemoryReleaseStats {
   trims: number;
   last: { at: number; releasedBytes: number; ms: number } | null;
   /**
-   * Index jobs that ended since the last trim: 0 with no job running means the daemon is at rest with the
-   * memory of its last job given back (the soak measures its RSS baseline only then).
+   * Index jobs that ended since the last trim, and the files they parsed: a job's memory (parse workers,
+   * freed native memory) stays until the next trim, so these say whether RSS now is a resting baseline
+   * (the soak's leak judge reads them).
    */
   jobsSinceTrim: number;
+  filesParsedSinceTrim: number;
 }
 
 export class MemoryReleaser {
@@ -34,6 +36,7 @@ export class MemoryReleaser {
   private trims = 0;
   private last: MemoryReleaseStats['last'] = null;
   private jobsSinceTrim = 0;
+  private filesParsedSinceTrim = 0;
 
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
@@ -46,9 +49,10 @@ export class MemoryReleaser {
     private readonly minIntervalMs = MIN_INTERVAL_MS,
   ) {}
 
-  /** An index job ended (counted for status; `schedule` is called once the daemon is idle). */
-  jobEnded(): void {
+  /** An index job ended, having parsed this many files (counted for status; `schedule` comes once idle). */
+  jobEnded(filesParsed: number): void {
     this.jobsSinceTrim++;
+    this.filesParsedSinceTrim += filesParsed;
   }
 
   /**
@@ -70,7 +74,9 @@ export class MemoryReleaser {
   async releaseNow(): Promise<void> {
     const before = process.memoryUsage.rss();
     const t0 = performance.now();
-    this.jobsSinceTrim = 0; // a job ending while the trim runs is counted for the next one
+    // A job ending while the trim runs is counted for the next one.
+    this.jobsSinceTrim = 0;
+    this.filesParsedSinceTrim = 0;
     await mallocTrim();
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());
@@ -81,7 +87,13 @@ export class MemoryReleaser {
   }
 
   stats(): MemoryReleaseStats {
-    return { available: mallocTrimAvailable(), trims: this.trims, last: this.last, jobsSinceTrim: this.jobsSinceTrim };
+    return {
+      available: mallocTrimAvailable(),
+      trims: this.trims,
+      last: this.last,
+      jobsSinceTrim: this.jobsSinceTrim,
+      filesParsedSinceTrim: this.filesParsedSinceTrim,
+    };
   }
 
   close(): void {

@@ -53,16 +53,16 @@ describe('memory release', () => {
     releaser.schedule();
     await sleep(300);
     expect(releaser.stats().trims).toBe(0); // a job was running each time it came due
-    releaser.jobEnded();
-    releaser.jobEnded();
-    expect(releaser.stats().jobsSinceTrim).toBe(2);
+    releaser.jobEnded(1);
+    releaser.jobEnded(40);
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 2, filesParsedSinceTrim: 41 });
     busy = false;
     releaser.schedule(); // already pending: no second trim
     expect(await trimsAfter(releaser, 1)).toBe(1);
     await sleep(200);
     const s = releaser.stats();
     // The jobs' memory has been given back: status says so.
-    expect(s).toMatchObject({ available: true, trims: 1, jobsSinceTrim: 0 });
+    expect(s).toMatchObject({ available: true, trims: 1, jobsSinceTrim: 0, filesParsedSinceTrim: 0 });
     expect(s.last!.releasedBytes).toBeGreaterThanOrEqual(0);
     expect(readFileSync(join(dir, 'daemon.log'), 'utf8')).toMatch(/malloc trimmed/);
     releaser.close();

@@ -56,17 +56,20 @@ describe('settled-baseline RSS slope', () => {
     expect(settled.some((s) => s.t >= 126_000 && s.t <= 130_000)).toBe(true);
   });
 
-  test("a job between two samples keeps the baseline unsettled until the next trim, by the daemon's count", () => {
-    // Every sample sees no job running; a 2 s job ends at 100 s and its memory stays until the trim at 115 s.
-    const xs: Array<S & { jobsSinceTrim: number }> = [];
+  test("a big job between two samples keeps the baseline unsettled until the next trim, by the daemon's count", () => {
+    // Every sample sees no job running. One-file edits end every few seconds (1 file each, trims every 15 s);
+    // a checkout's job (30 files) ends between two samples at 100 s, its memory held until the trim at 105 s.
+    const xs: Array<S & { filesParsedSinceTrim: number }> = [];
     for (let t = 0; t <= 200_000; t += 3_000) {
-      const held = t > 100_000 && t < 115_000;
-      xs.push({ t, jobs: 0, trims: t >= 115_000 ? 1 : 0, jobsSinceTrim: held ? 1 : 0, rssMb: 300 + (held ? 60 : 0) });
+      const trims = Math.floor(t / 15_000);
+      const held = t > 100_000 && t < 105_000;
+      xs.push({ t, jobs: 0, trims, filesParsedSinceTrim: (held ? 30 : 0) + ((t / 3_000) % 5), rssMb: 300 + (held ? 60 : 0) });
     }
     const settled = settledSamples(xs);
     expect(settled.some((s) => s.rssMb > 300)).toBe(false);
-    expect(settled.length).toBe(xs.length - xs.filter((s) => s.jobsSinceTrim > 0).length);
+    // The one-file edits do not unsettle it.
+    expect(settled.length).toBe(xs.filter((s) => s.filesParsedSinceTrim <= 24).length);
     // Without the daemon's count the job is invisible to the samples, and its memory reads as baseline.
-    expect(settledSamples(xs.map(({ jobsSinceTrim: _, ...s }) => s)).some((s) => s.rssMb > 300)).toBe(true);
+    expect(settledSamples(xs.map(({ filesParsedSinceTrim: _, ...s }) => s)).some((s) => s.rssMb > 300)).toBe(true);
   });
 });
