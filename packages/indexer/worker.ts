@@ -1,45 +1,25 @@
 /**
- * A parser worker thread. Holds one parser and one compiled query per language for its whole life (parser
- * objects leak before tree-sitter 0.22, and compiling queries is not free), and parses batches of files
- * into facts. It never touches the database: better-sqlite3 lives in the main thread only. (Resolution runs
- * in the resolve worker, `resolve-worker.ts`.)
+ * A parser worker thread. Holds one parser and one compiled query per language for its whole life
+ * (extract/kits.ts), and parses batches of files into facts. It never touches the database: better-sqlite3
+ * lives in the main thread only. (Resolution runs in the resolve worker, `resolve-worker.ts`.)
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
-import Parser from 'tree-sitter';
-import JavaScript from 'tree-sitter-javascript';
-import TypeScript from 'tree-sitter-typescript';
-import type { Lang, ParseTask, WARM_UP } from './facts.js';
+import type { ParseTask, WARM_UP } from './facts.js';
 import { reply, reportHeap, serveTasks } from './worker-reply.js';
-import { buildErrorQuery, buildQuery } from './extract/queries.js';
-import { installFastNodes } from './extract/fast-nodes.js';
-import { parseFile, type LanguageKit } from './extract/parse-file.js';
+import { languageKits } from './extract/kits.js';
+import { parseFile } from './extract/parse-file.js';
 
 lowerThisThreadPriority();
 
 export type WorkerTask = { kind: 'parse'; task: ParseTask };
 
-// Native node getters are most of the extraction's cost in tree-sitter 0.21: use the verified shortcuts.
-installFastNodes([TypeScript.typescript, TypeScript.tsx, JavaScript]);
-
-const kits = new Map<Lang, LanguageKit>();
+const kit = languageKits();
 
 /** What a standby parses to warm up (next to this file once compiled), and how many times. */
 const WARM_UP_SOURCES = ['extract/extract.js', 'index.js'];
 const WARM_UP_PASSES = 3;
-
-function kit(lang: Lang): LanguageKit {
-  let k = kits.get(lang);
-  if (!k) {
-    const language = lang === 'typescript' ? TypeScript.typescript : lang === 'tsx' ? TypeScript.tsx : JavaScript;
-    const parser = new Parser();
-    parser.setLanguage(language);
-    k = { parser, query: buildQuery(language), errors: buildErrorQuery(language) };
-    kits.set(lang, k);
-  }
-  return k;
-}
 
 function run(msg: WorkerTask): unknown {
   const { root, maxFileBytes, files } = msg.task;

@@ -6,30 +6,15 @@
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import Parser from 'tree-sitter';
-import JavaScript from 'tree-sitter-javascript';
-import TypeScript from 'tree-sitter-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileFacts, Lang } from '../../packages/indexer/facts.js';
-import { installFastNodes } from '../../packages/indexer/extract/fast-nodes.js';
-import { parseFile, type LanguageKit } from '../../packages/indexer/extract/parse-file.js';
-import { buildErrorQuery, buildQuery } from '../../packages/indexer/extract/queries.js';
+import type { FileFacts } from '../../packages/indexer/facts.js';
+import { languageKits } from '../../packages/indexer/extract/kits.js';
+import { parseFile } from '../../packages/indexer/extract/parse-file.js';
 import { resolveProject, type Resolution } from '../../packages/indexer/resolve/graph.js';
 import { planReuse, type CallReuse, type Change } from '../../packages/indexer/resolve/reuse.js';
 import { copyZodCorpus } from './helpers.js';
 
-installFastNodes([TypeScript.typescript, TypeScript.tsx, JavaScript]);
-const kits = new Map<Lang, LanguageKit>();
-function kit(lang: Lang): LanguageKit {
-  let k = kits.get(lang);
-  if (!k) {
-    const language = lang === 'typescript' ? TypeScript.typescript : lang === 'tsx' ? TypeScript.tsx : JavaScript;
-    const parser = new Parser();
-    parser.setLanguage(language);
-    kits.set(lang, (k = { parser, query: buildQuery(language), errors: buildErrorQuery(language) }));
-  }
-  return k;
-}
+const kit = languageKits();
 
 let dir: string;
 let root: string;
