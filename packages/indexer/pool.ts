@@ -160,7 +160,7 @@ export class WorkerPool {
   private async retireExtra(): Promise<void> {
     const idle = this.slots.filter((s) => !s.current);
     const keep = idle.reduce((a, b) => (b.worked > a.worked ? b : a), idle[0]!); // the warmest JIT
-    const extra = idle.filter((s) => s !== keep).slice(0, Math.max(0, this.slots.length - 1));
+    const extra = idle.filter((s) => s !== keep);
     for (const s of extra) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
     await Promise.all(extra.map((s) => stopWorker(s.worker)));
   }
