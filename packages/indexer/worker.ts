@@ -5,6 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectWhenIdle } from '../config/heap.js';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import type { ParseTask, WARM_UP } from './facts.js';
 import { reply, reportHeap, serveTasks } from './worker-reply.js';
@@ -16,6 +17,7 @@ lowerThisThreadPriority();
 export type WorkerTask = { kind: 'parse'; task: ParseTask };
 
 const kit = languageKits();
+const collector = collectWhenIdle(reportHeap);
 
 /** What a standby parses to warm up (next to this file once compiled), and how many times. */
 const WARM_UP_SOURCES = ['extract/extract.js', 'index.js'];
@@ -34,6 +36,7 @@ function run(msg: WorkerTask): unknown {
 }
 
 serveTasks<WorkerTask | typeof WARM_UP>(({ id, msg }) => {
+  collector.busy();
   if (msg.kind === 'warm-up') {
     // A parser and its compiled queries cost 7-29 ms per language: paid here, not by the next edit. So is
     // the JIT's warm-up of the extraction code: a few parses of this package's own compiled sources (valid
@@ -43,8 +46,10 @@ serveTasks<WorkerTask | typeof WARM_UP>(({ id, msg }) => {
     for (let i = 0; i < WARM_UP_PASSES; i++) {
       for (const path of WARM_UP_SOURCES) parseFile(here, { path, lang: 'typescript', knownHash: null }, Infinity, kit);
     }
+    collector.idle();
     reportHeap();
     return;
   }
   reply(id, () => run(msg));
+  collector.idle();
 });
