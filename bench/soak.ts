@@ -40,6 +40,7 @@ import { pidAlive, readRegistration } from '../packages/config/registration.js';
 import { daemonPids, procStatusKb } from './lib/procs.js';
 export { daemonPids };
 import { ROUTES } from '../packages/protocol/index.js';
+import { HEAVY_JOB_FILES } from '../daemon/memory-release.js';
 import type { DaemonStatus } from '../daemon/status.js';
 import { corpusByName, CORPORA, ensureCorpus } from './corpora.js';
 import { benchCacheDir, isMain, repoRoot } from './lib/paths.js';
@@ -1402,11 +1403,12 @@ function pct(xs: number[], p: number): number {
 /** Seconds without a job seen before a sample counts as settled, where malloc trims are unavailable. */
 const SETTLE_QUIET_MS = 15_000;
 /**
- * Files parsed since the last trim beyond which a sample is not settled: more than one parse batch (24
- * files) spreads over every parse worker and leaves megabytes until the next trim; one-file edits, which
- * agents (and the soak) make every few seconds, do not.
+ * Files parsed since the last trim beyond which a sample is not settled: a heavy job (more than one parse
+ * batch, spread over every parse worker) leaves megabytes until the next trim; one-file edits, which agents
+ * (and the soak) make every few seconds, do not. The daemon's releaser counts a heavy job that ended just
+ * before a trim forced by its max wait as not yet trimmed (daemon/memory-release.ts).
  */
-const SETTLE_MAX_PARSED = 24;
+const SETTLE_MAX_PARSED = HEAVY_JOB_FILES;
 
 /**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last

@@ -16,6 +16,11 @@ export const RELEASE_DELAY_MS = 3_000;
 export const MAX_WAIT_MS = 30_000;
 /** Between two trims, at least this long. */
 export const MIN_INTERVAL_MS = 15_000;
+/**
+ * A job that parsed more files than this (one parse batch, so it ran on every parse worker) leaves megabytes
+ * to free after it ends; one-file edits, which agents make every few seconds, do not.
+ */
+export const HEAVY_JOB_FILES = 24;
 
 export interface MemoryReleaseStats {
   /** False without glibc: nothing is trimmed. */
@@ -23,9 +28,9 @@ export interface MemoryReleaseStats {
   trims: number;
   last: { at: number; releasedBytes: number; ms: number } | null;
   /**
-   * Index jobs that ended since the last trim, and the files they parsed: a job's memory (parse workers,
-   * freed native memory) stays until the next trim, so these say whether RSS now is a resting baseline
-   * (the soak's leak judge reads them).
+   * Index jobs that ended since the last trim (or, heavy ones, less than a release delay before it), and the
+   * files they parsed: a job's memory (parse workers, freed native memory) stays until the next trim, so
+   * these say whether RSS now is a resting baseline (the soak's leak judge reads them).
    */
   jobsSinceTrim: number;
   filesParsedSinceTrim: number;
@@ -37,6 +42,8 @@ export class MemoryReleaser {
   private last: MemoryReleaseStats['last'] = null;
   private jobsSinceTrim = 0;
   private filesParsedSinceTrim = 0;
+  /** Heavy jobs that ended in the last delayMs: a trim now cannot give back what they are still freeing. */
+  private recentHeavy: Array<{ at: number; files: number }> = [];
 
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
@@ -53,19 +60,27 @@ export class MemoryReleaser {
   jobEnded(filesParsed: number): void {
     this.jobsSinceTrim++;
     this.filesParsedSinceTrim += filesParsed;
+    if (filesParsed > HEAVY_JOB_FILES) this.recentHeavy = [...this.settlingHeavy(), { at: Date.now(), files: filesParsed }];
+  }
+
+  private settlingHeavy(): Array<{ at: number; files: number }> {
+    const now = Date.now();
+    return this.recentHeavy.filter((j) => now - j.at < this.delayMs);
   }
 
   /**
    * The daemon went idle after jobs: trim after the delay (and no sooner than minInterval after the last
    * trim). A trim already pending keeps its time (jobs every second would otherwise push it back forever);
-   * if a job runs when it is due, it waits another delay, up to maxWaitMs since the last trim.
+   * if a job runs when it is due, or a heavy one ended less than a delay ago (its extra parse workers and
+   * trees are still being freed), it waits another delay, up to maxWaitMs since the last trim.
    */
   schedule(): void {
     if (this.timer || !mallocTrimAvailable()) return;
     const wait = Math.max(this.delayMs, this.lastAt + this.minIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.busy() && Date.now() - this.lastAt < this.maxWaitMs) this.schedule();
+      const settling = this.busy() || this.settlingHeavy().length > 0;
+      if (settling && Date.now() - this.lastAt < this.maxWaitMs) this.schedule();
       else void this.releaseNow();
     }, wait);
     this.timer.unref();
@@ -74,9 +89,11 @@ export class MemoryReleaser {
   async releaseNow(): Promise<void> {
     const before = process.memoryUsage.rss();
     const t0 = performance.now();
-    // A job ending while the trim runs is counted for the next one.
-    this.jobsSinceTrim = 0;
-    this.filesParsedSinceTrim = 0;
+    // A job ending while the trim runs is counted for the next one; so is a heavy one that ended less than a
+    // delay ago (a trim forced by maxWait): it frees its memory after this trim, so RSS is not settled yet.
+    this.recentHeavy = this.settlingHeavy();
+    this.jobsSinceTrim = this.recentHeavy.length;
+    this.filesParsedSinceTrim = this.recentHeavy.reduce((n, j) => n + j.files, 0);
     await mallocTrim();
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryReleaser } from '../../daemon/memory-release.js';
+import { HEAVY_JOB_FILES, MemoryReleaser } from '../../daemon/memory-release.js';
 import { createLogger } from '../../packages/log/index.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -74,6 +74,30 @@ describe('memory release', () => {
     await sleep(200);
     expect(releaser.stats().trims).toBe(0);
     expect(await trimsAfter(releaser, 1)).toBe(1);
+    releaser.close();
+  });
+
+  it('waits a delay after a heavy job ends: its extra workers and trees are still being freed', async () => {
+    const releaser = new MemoryReleaser(() => false, log, 1_000, 60_000, 0);
+    releaser.schedule(); // due at 1 s
+    await sleep(500);
+    releaser.jobEnded(HEAVY_JOB_FILES + 1);
+    await sleep(1_000);
+    expect(releaser.stats().trims).toBe(0); // came due 0.5 s after the heavy job: waited another delay
+    expect(await trimsAfter(releaser, 1)).toBe(1);
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 0, filesParsedSinceTrim: 0 });
+    releaser.close();
+  });
+
+  it('a trim forced by maxWait right after a heavy job does not count that job as trimmed', async () => {
+    const releaser = new MemoryReleaser(() => true, log, 500, 0, 0);
+    releaser.schedule(); // due at 0.5 s, forced (maxWait 0) although a job runs
+    await sleep(150);
+    releaser.jobEnded(HEAVY_JOB_FILES + 76);
+    releaser.jobEnded(1); // a one-file edit: nothing left to free after a trim
+    expect(await trimsAfter(releaser, 1)).toBe(1);
+    // Status still counts the heavy job: RSS right after this trim is not a resting baseline.
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 1, filesParsedSinceTrim: HEAVY_JOB_FILES + 76 });
     releaser.close();
   });
 
