@@ -40,7 +40,7 @@ import { pidAlive, readRegistration } from '../packages/config/registration.js';
 import { daemonPids, procStatusKb } from './lib/procs.js';
 export { daemonPids };
 import { ROUTES } from '../packages/protocol/index.js';
-import { HEAVY_JOB_FILES } from '../daemon/memory-release.js';
+import { HEAVY_JOB_BYTES } from '../daemon/memory-release.js';
 import type { DaemonStatus } from '../daemon/status.js';
 import { corpusByName, CORPORA, ensureCorpus } from './corpora.js';
 import { benchCacheDir, isMain, repoRoot } from './lib/paths.js';
@@ -56,7 +56,7 @@ export interface SoakOptions {
   seed: number;
   /** A `kill -9` of the daemon every this many seconds (0: never). */
   killEverySec: number;
-  /** When the one `codehive stop` happens (seconds into the chaos; 0: never). Default 35% of the run. */
+  /** When the one `codehive stop` happens (seconds into the chaos; 0: never). Default 25% of the run. */
   stopAtSec: number | null;
   /**
    * Daemon kills (and the default stop) happen only in this first fraction of the run: the rest is one long
@@ -89,9 +89,9 @@ export const DEFAULTS: SoakOptions = {
   seconds: 600,
   corpus: 'effect',
   seed: 0,
-  killEverySec: 150,
+  killEverySec: 90,
   stopAtSec: null,
-  calmAfter: 0.55,
+  calmAfter: 0.35,
   sampleEverySec: 3,
   warmupSec: 60,
   mutateEveryMs: 1500,
@@ -111,10 +111,11 @@ const USAGE = `npm run soak -- [options]
   --minutes M           length of the chaos phase (default 10); --seconds S for short runs
   --corpus C            effect (default) | rxjs | DIR[,DIR...] copied side by side
   --seed S              seed for every random choice (default: random, printed)
-  --kill-every SEC      kill -9 the daemon every SEC seconds (default 150; 0 = never)
-  --stop-at SEC         when the one \`codehive stop\` happens (default 35% of the run; 0 = never)
-  --calm-after F        kills (and the default stop) only in the first fraction F of the run (default 0.55;
-                        the rest is one daemon lifetime, where the RSS slope is measured)
+  --kill-every SEC      kill -9 the daemon every SEC seconds (default 90; 0 = never)
+  --stop-at SEC         when the one \`codehive stop\` happens (default 25% of the run; 0 = never)
+  --calm-after F        kills only in the first fraction F of the run (default 0.35; the rest is one daemon
+                        lifetime, where the RSS slope is measured: the longer, the better it tells a leak
+                        from warm-up)
   --sample-every SEC    sampling period (default 3)
   --warmup SEC          warm-up excluded from slope, drift and loop-delay criteria (default 60)
   --mutate-every MS     mean gap between file edits/adds/deletes/renames (default 1500)
@@ -234,7 +235,7 @@ export function makeSchedule(o: SoakOptions): ChaosEvent[] {
     const calm = Math.min(end - quietTail, end * o.calmAfter);
     for (let at = o.killEverySec * 1000; at < calm; at += o.killEverySec * 1000) events.push({ at, kind: 'kill-daemon' });
   }
-  const stopAt = o.stopAtSec ?? o.seconds * 0.35;
+  const stopAt = o.stopAtSec ?? o.seconds * 0.25;
   if (stopAt > 0 && stopAt * 1000 < end - quietTail) {
     // Keep the stop apart from a kill, so each disruption's recovery is measured on its own.
     let at = stopAt * 1000;
@@ -508,7 +509,7 @@ interface Sample {
   /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
   trims: number | null;
   /** Files parsed by the index jobs that ended since the daemon's last trim (null: it does not say). */
-  filesParsedSinceTrim: number | null;
+  bytesReadSinceTrim: number | null;
   fds: number | null;
   sockets: number | null;
   /** libuv loops (main thread + worker threads), from the fds. */
@@ -895,7 +896,7 @@ class Soak {
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
       trims: null,
-      filesParsedSinceTrim: null,
+      bytesReadSinceTrim: null,
       fds: null,
       sockets: null,
       loops: null,
@@ -935,7 +936,7 @@ class Soak {
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
           s.trims = st.memory.release?.trims ?? null;
           // Without trims (no glibc) the count only grows: settle by time instead.
-          s.filesParsedSinceTrim = st.memory.release?.available ? (st.memory.release.filesParsedSinceTrim ?? null) : null;
+          s.bytesReadSinceTrim = st.memory.release?.available ? (st.memory.release.bytesReadSinceTrim ?? null) : null;
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
@@ -1327,7 +1328,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'filesParsedSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1403,22 +1404,22 @@ function pct(xs: number[], p: number): number {
 /** Seconds without a job seen before a sample counts as settled, where malloc trims are unavailable. */
 const SETTLE_QUIET_MS = 15_000;
 /**
- * Files parsed since the last trim beyond which a sample is not settled: a heavy job (more than one parse
- * batch, spread over every parse worker) leaves megabytes until the next trim; one-file edits, which agents
- * (and the soak) make every few seconds, do not. The daemon's releaser counts a heavy job that ended just
- * before a trim forced by its max wait as not yet trimmed (daemon/memory-release.ts).
+ * Source read by index jobs since the last trim beyond which a sample is not settled: a heavy job leaves
+ * megabytes until the next trim; one-file edits, which agents (and the soak) make every few seconds, do not.
+ * The daemon's releaser counts a heavy job that ended just before a trim forced by its max wait as not yet
+ * trimmed (daemon/memory-release.ts).
  */
-const SETTLE_MAX_PARSED = HEAVY_JOB_FILES;
+const SETTLE_MAX_READ = HEAVY_JOB_BYTES;
 
 /**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last
  * job given back — a malloc trim has run since the last sample that saw a job (daemon/memory-release.ts),
- * or, without trims, 15 s have passed; and, as the daemon counts them, no job that parsed more than
- * SETTLE_MAX_PARSED files has ended since its last trim (a checkout's job between two samples is seen by no
+ * or, without trims, 15 s have passed; and, as the daemon counts them, jobs that ended since its last trim
+ * read no more than SETTLE_MAX_READ bytes of source (a checkout's job between two samples is seen by no
  * sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
  * end, so this is where it shows, and the peaks' timing no longer sways the slope.
  */
-export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; filesParsedSinceTrim?: number | null }>(samples: S[]): S[] {
+export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; bytesReadSinceTrim?: number | null }>(samples: S[]): S[] {
   const trims = samples.some((s) => (s.trims ?? 0) > 0);
   const out: S[] = [];
   let jobAt: number | null = null;
@@ -1429,7 +1430,7 @@ export function settledSamples<S extends { t: number; jobs: number | null; trims
       trimsAtJob = s.trims ?? 0;
       continue;
     }
-    if ((s.filesParsedSinceTrim ?? 0) > SETTLE_MAX_PARSED) continue;
+    if ((s.bytesReadSinceTrim ?? 0) > SETTLE_MAX_READ) continue;
     if (jobAt === null || (trims ? (s.trims ?? 0) > trimsAtJob : s.t - jobAt >= SETTLE_QUIET_MS)) out.push(s);
   }
   return out;

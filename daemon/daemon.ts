@@ -108,7 +108,7 @@ export class Daemon {
     });
     // A job is a write batch: checkpoint (PASSIVE) right after it so the WAL does not wait for the timer.
     this.jobs.onJobDone((root, report) => {
-      this.memory.jobEnded(report?.files.parsed ?? 0);
+      this.memory.jobEnded(report?.read?.bytes ?? 0);
       if (report) this.analyze();
       this.checkpoint('after index job');
       // A project indexed for the first time starts being watched (and caught up) from here on.

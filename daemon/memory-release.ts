@@ -8,6 +8,7 @@
  * Status shows what each trim gave back.
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/malloc-trim.js';
+import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
 import type { Logger } from '../packages/log/index.js';
 
 /** After the last job: the parse pool recycles heavy workers after 500 ms of quiet; leave them time to end. */
@@ -17,10 +18,12 @@ export const MAX_WAIT_MS = 30_000;
 /** Between two trims, at least this long. */
 export const MIN_INTERVAL_MS = 15_000;
 /**
- * A job that parsed more files than this (one parse batch, so it ran on every parse worker) leaves megabytes
- * to free after it ends; one-file edits, which agents make every few seconds, do not.
+ * A job whose parse workers read more source than one parse batch (so it spread over a second worker) leaves
+ * megabytes to free after it ends: the extra worker, its trees, the main thread's buffers. One-file edits,
+ * which agents make every few seconds, do not. Read, not parsed: a checkout that rewrites files with their
+ * old content makes the workers read and hash them all, and parse none.
  */
-export const HEAVY_JOB_FILES = 24;
+export const HEAVY_JOB_BYTES = PARSE_BATCH_BYTES;
 
 export interface MemoryReleaseStats {
   /** False without glibc: nothing is trimmed. */
@@ -29,11 +32,11 @@ export interface MemoryReleaseStats {
   last: { at: number; releasedBytes: number; ms: number } | null;
   /**
    * Index jobs that ended since the last trim (or, heavy ones, less than a release delay before it), and the
-   * files they parsed: a job's memory (parse workers, freed native memory) stays until the next trim, so
-   * these say whether RSS now is a resting baseline (the soak's leak judge reads them).
+   * bytes their parse workers read: a job's memory (parse workers, freed native memory) stays until the next
+   * trim, so these say whether RSS now is a resting baseline (the soak's leak judge reads them).
    */
   jobsSinceTrim: number;
-  filesParsedSinceTrim: number;
+  bytesReadSinceTrim: number;
 }
 
 export class MemoryReleaser {
@@ -41,9 +44,9 @@ export class MemoryReleaser {
   private trims = 0;
   private last: MemoryReleaseStats['last'] = null;
   private jobsSinceTrim = 0;
-  private filesParsedSinceTrim = 0;
+  private bytesReadSinceTrim = 0;
   /** Heavy jobs that ended in the last delayMs: a trim now cannot give back what they are still freeing. */
-  private recentHeavy: Array<{ at: number; files: number }> = [];
+  private recentHeavy: Array<{ at: number; bytes: number }> = [];
 
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
@@ -56,14 +59,14 @@ export class MemoryReleaser {
     private readonly minIntervalMs = MIN_INTERVAL_MS,
   ) {}
 
-  /** An index job ended, having parsed this many files (counted for status; `schedule` comes once idle). */
-  jobEnded(filesParsed: number): void {
+  /** An index job ended; its parse workers read this many bytes (counted for status; `schedule` comes once idle). */
+  jobEnded(bytesRead: number): void {
     this.jobsSinceTrim++;
-    this.filesParsedSinceTrim += filesParsed;
-    if (filesParsed > HEAVY_JOB_FILES) this.recentHeavy = [...this.settlingHeavy(), { at: Date.now(), files: filesParsed }];
+    this.bytesReadSinceTrim += bytesRead;
+    if (bytesRead > HEAVY_JOB_BYTES) this.recentHeavy = [...this.settlingHeavy(), { at: Date.now(), bytes: bytesRead }];
   }
 
-  private settlingHeavy(): Array<{ at: number; files: number }> {
+  private settlingHeavy(): Array<{ at: number; bytes: number }> {
     const now = Date.now();
     return this.recentHeavy.filter((j) => now - j.at < this.delayMs);
   }
@@ -93,7 +96,7 @@ export class MemoryReleaser {
     // delay ago (a trim forced by maxWait): it frees its memory after this trim, so RSS is not settled yet.
     this.recentHeavy = this.settlingHeavy();
     this.jobsSinceTrim = this.recentHeavy.length;
-    this.filesParsedSinceTrim = this.recentHeavy.reduce((n, j) => n + j.files, 0);
+    this.bytesReadSinceTrim = this.recentHeavy.reduce((n, j) => n + j.bytes, 0);
     await mallocTrim();
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());
@@ -109,7 +112,7 @@ export class MemoryReleaser {
       trims: this.trims,
       last: this.last,
       jobsSinceTrim: this.jobsSinceTrim,
-      filesParsedSinceTrim: this.filesParsedSinceTrim,
+      bytesReadSinceTrim: this.bytesReadSinceTrim,
     };
   }
 

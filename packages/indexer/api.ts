@@ -33,6 +33,12 @@ export interface IndexReport {
   mode: IndexMode;
   durationMs: number;
   files: { total: number; parsed: number; unchanged: number; added: number; changed: number; removed: number };
+  /**
+   * What the parse workers read and hashed this run: files parsed, plus files whose mtime changed but whose
+   * content did not (a checkout rewrites them). How much memory the run churned. (Absent in reports stored
+   * before it existed.)
+   */
+  read?: { files: number; bytes: number };
   lines: number;
   nodes: number;
   edges: number;

@@ -29,7 +29,7 @@ export { watchIgnore, IgnoreRules } from './ignore-rules.js';
 /** Files per parse task: big enough to amortise messaging, small enough to balance the workers. */
 const PARSE_BATCH = 24;
 /** …and at most this many bytes of source (a batch holds one file at least, however big). */
-const PARSE_BATCH_BYTES = 192 * 1024;
+export const PARSE_BATCH_BYTES = 192 * 1024;
 /** A parse worker that parsed this many files is replaced by a fresh one when the pool goes quiet (pool.ts). */
 const RECYCLE_AFTER_FILES = 64;
 /** An incremental change touching more files than this builds a new snapshot instead of an in-place diff. */
@@ -215,6 +215,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
     this.pool.recycleNow();
     const report = emptyReport(project, opts.mode);
     report.skipped = [...disc.skipped];
+    report.read = { files: 0, bytes: 0 };
+    for (const r of results) {
+      if (r.status === 'skipped') continue;
+      report.read.files++;
+      report.read.bytes += r.size;
+    }
     const upsert: FileRow[] = [];
     const langOf = new Map(toParse.map((f) => [f.path, f.lang]));
     for (const r of results) {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEAVY_JOB_FILES, MemoryReleaser } from '../../daemon/memory-release.js';
+import { HEAVY_JOB_BYTES, MemoryReleaser } from '../../daemon/memory-release.js';
 import { createLogger } from '../../packages/log/index.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -53,16 +53,16 @@ describe('memory release', () => {
     releaser.schedule();
     await sleep(300);
     expect(releaser.stats().trims).toBe(0); // a job was running each time it came due
-    releaser.jobEnded(1);
-    releaser.jobEnded(40);
-    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 2, filesParsedSinceTrim: 41 });
+    releaser.jobEnded(1_000);
+    releaser.jobEnded(40_000);
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 2, bytesReadSinceTrim: 41_000 });
     busy = false;
     releaser.schedule(); // already pending: no second trim
     expect(await trimsAfter(releaser, 1)).toBe(1);
     await sleep(200);
     const s = releaser.stats();
     // The jobs' memory has been given back: status says so.
-    expect(s).toMatchObject({ available: true, trims: 1, jobsSinceTrim: 0, filesParsedSinceTrim: 0 });
+    expect(s).toMatchObject({ available: true, trims: 1, jobsSinceTrim: 0, bytesReadSinceTrim: 0 });
     expect(s.last!.releasedBytes).toBeGreaterThanOrEqual(0);
     expect(readFileSync(join(dir, 'daemon.log'), 'utf8')).toMatch(/malloc trimmed/);
     releaser.close();
@@ -81,11 +81,11 @@ describe('memory release', () => {
     const releaser = new MemoryReleaser(() => false, log, 1_000, 60_000, 0);
     releaser.schedule(); // due at 1 s
     await sleep(500);
-    releaser.jobEnded(HEAVY_JOB_FILES + 1);
+    releaser.jobEnded(HEAVY_JOB_BYTES + 1);
     await sleep(1_000);
     expect(releaser.stats().trims).toBe(0); // came due 0.5 s after the heavy job: waited another delay
     expect(await trimsAfter(releaser, 1)).toBe(1);
-    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 0, filesParsedSinceTrim: 0 });
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 0, bytesReadSinceTrim: 0 });
     releaser.close();
   });
 
@@ -93,11 +93,11 @@ describe('memory release', () => {
     const releaser = new MemoryReleaser(() => true, log, 500, 0, 0);
     releaser.schedule(); // due at 0.5 s, forced (maxWait 0) although a job runs
     await sleep(150);
-    releaser.jobEnded(HEAVY_JOB_FILES + 76);
-    releaser.jobEnded(1); // a one-file edit: nothing left to free after a trim
+    releaser.jobEnded(HEAVY_JOB_BYTES + 76);
+    releaser.jobEnded(5_000); // a one-file edit: nothing left to free after a trim
     expect(await trimsAfter(releaser, 1)).toBe(1);
     // Status still counts the heavy job: RSS right after this trim is not a resting baseline.
-    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 1, filesParsedSinceTrim: HEAVY_JOB_FILES + 76 });
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 1, bytesReadSinceTrim: HEAVY_JOB_BYTES + 76 });
     releaser.close();
   });
 

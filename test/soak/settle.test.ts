@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { pooledSlope, settledSamples } from '../../bench/soak.js';
+import { HEAVY_JOB_BYTES } from '../../daemon/memory-release.js';
 
 interface S {
   t: number;
@@ -58,18 +59,19 @@ describe('settled-baseline RSS slope', () => {
 
   test("a big job between two samples keeps the baseline unsettled until the next trim, by the daemon's count", () => {
     // Every sample sees no job running. One-file edits end every few seconds (1 file each, trims every 15 s);
-    // a checkout's job (30 files) ends between two samples at 100 s, its memory held until the trim at 105 s.
-    const xs: Array<S & { filesParsedSinceTrim: number }> = [];
+    // a checkout's job (30 files, 600 KiB) ends between two samples at 100 s, its memory held until the trim
+    // at 105 s.
+    const xs: Array<S & { bytesReadSinceTrim: number }> = [];
     for (let t = 0; t <= 200_000; t += 3_000) {
       const trims = Math.floor(t / 15_000);
       const held = t > 100_000 && t < 105_000;
-      xs.push({ t, jobs: 0, trims, filesParsedSinceTrim: (held ? 30 : 0) + ((t / 3_000) % 5), rssMb: 300 + (held ? 60 : 0) });
+      xs.push({ t, jobs: 0, trims, bytesReadSinceTrim: (held ? 600 * 1024 : 0) + ((t / 3_000) % 5) * 20 * 1024, rssMb: 300 + (held ? 60 : 0) });
     }
     const settled = settledSamples(xs);
     expect(settled.some((s) => s.rssMb > 300)).toBe(false);
     // The one-file edits do not unsettle it.
-    expect(settled.length).toBe(xs.filter((s) => s.filesParsedSinceTrim <= 24).length);
+    expect(settled.length).toBe(xs.filter((s) => s.bytesReadSinceTrim <= HEAVY_JOB_BYTES).length);
     // Without the daemon's count the job is invisible to the samples, and its memory reads as baseline.
-    expect(settledSamples(xs.map(({ filesParsedSinceTrim: _, ...s }) => s)).some((s) => s.rssMb > 300)).toBe(true);
+    expect(settledSamples(xs.map(({ bytesReadSinceTrim: _, ...s }) => s)).some((s) => s.rssMb > 300)).toBe(true);
   });
 });
