@@ -34,7 +34,7 @@ describe('soak (short form)', () => {
           join(REPO, 'dist/bench/soak.js'),
           ...['--sessions', '4', '--seconds', '60', '--seed', '20261125'],
           ...['--corpus', `${join(REPO, 'packages')},${join(REPO, 'daemon')}`],
-          ...['--kill-every', '30', '--stop-at', '42', '--warmup', '15', '--sample-every', '2'],
+          ...['--kill-every', '30', '--calm-after', '0.6', '--stop-at', '42', '--warmup', '15', '--sample-every', '2'],
           ...['--mutate-every', '900', '--reindex-every', '22', '--cli-index-every', '30', '--checkout-every', '25', '--churn-every', '9'],
           ...['--no-slope', '--quiet', '--json', jsonOut],
         ];
