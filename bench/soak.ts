@@ -1403,20 +1403,13 @@ function pct(xs: number[], p: number): number {
 
 /** Seconds without a job seen before a sample counts as settled, where malloc trims are unavailable. */
 const SETTLE_QUIET_MS = 15_000;
-/**
- * Source read by index jobs since the last trim beyond which a sample is not settled: a heavy job leaves
- * megabytes until the next trim; one-file edits, which agents (and the soak) make every few seconds, do not.
- * The daemon's releaser counts a heavy job that ended just before a trim forced by its max wait as not yet
- * trimmed (daemon/memory-release.ts).
- */
-const SETTLE_MAX_READ = HEAVY_JOB_BYTES;
 
 /**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last
  * job given back — a malloc trim has run since the last sample that saw a job (daemon/memory-release.ts),
  * or, without trims, 15 s have passed; and, as the daemon counts them, jobs that ended since its last trim
- * read no more than SETTLE_MAX_READ bytes of source (a checkout's job between two samples is seen by no
- * sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
+ * read no more than HEAVY_JOB_BYTES of source (daemon/memory-release.ts; a checkout's job between two
+ * samples is seen by no sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
  * end, so this is where it shows, and the peaks' timing no longer sways the slope.
  */
 export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; bytesReadSinceTrim?: number | null }>(samples: S[]): S[] {
@@ -1430,7 +1423,7 @@ export function settledSamples<S extends { t: number; jobs: number | null; trims
       trimsAtJob = s.trims ?? 0;
       continue;
     }
-    if ((s.bytesReadSinceTrim ?? 0) > SETTLE_MAX_READ) continue;
+    if ((s.bytesReadSinceTrim ?? 0) > HEAVY_JOB_BYTES) continue;
     if (jobAt === null || (trims ? (s.trims ?? 0) > trimsAtJob : s.t - jobAt >= SETTLE_QUIET_MS)) out.push(s);
   }
   return out;
