@@ -46,7 +46,10 @@ export interface IdleCollector {
   busy(): void;
 }
 
-/** `collected` runs after each such GC (the parse worker reports its heap, now without the dead trees). */
+/**
+ * `collected` runs after each such GC, once a turn of the event loop has let Node-API run the finalizers that
+ * free the trees' native memory (the parse worker then reports its heap, now without the dead trees).
+ */
 export function collectWhenIdle(collected: () => void, ms = IDLE_COLLECT_MS): IdleCollector {
   const gc = exposeGc();
   let timer: NodeJS.Timeout | null = null;
@@ -61,7 +64,7 @@ export function collectWhenIdle(collected: () => void, ms = IDLE_COLLECT_MS): Id
       timer = setTimeout(() => {
         timer = null;
         gc();
-        collected();
+        setImmediate(collected);
       }, ms);
       timer.unref();
     },

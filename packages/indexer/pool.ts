@@ -7,7 +7,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
-import { STOP_WORKER, type ThreadHeap } from './worker-reply.js';
+import { STOP_WORKER, type HeapReport, type ThreadHeap } from './worker-reply.js';
 
 /** Workers of a pool idle this long are ended (their memory returned); the next task respawns them. */
 const IDLE_RETIRE_MS = 30_000;
@@ -58,6 +58,8 @@ export interface PoolStats {
   busy: number;
   /** Workers replaced after heavy work. */
   recycled: number;
+  /** Full GCs the workers ran once idle (see `collectWhenIdle`), since the pool began. */
+  idleCollections: number;
   /** The live workers' V8 heaps as of their last replies, summed. */
   heapUsedBytes: number;
   heapTotalBytes: number;
@@ -70,6 +72,7 @@ export class WorkerPool {
   private closed = false;
   /** Workers replaced after heavy work. */
   private recycled = 0;
+  private idleCollections = 0;
 
   constructor(
     private readonly size: number,
@@ -83,6 +86,7 @@ export class WorkerPool {
       workers: this.slots.length,
       busy: this.slots.filter((s) => s.current).length,
       recycled: this.recycled,
+      idleCollections: this.idleCollections,
       heapUsedBytes: sum((h) => h.usedBytes),
       heapTotalBytes: sum((h) => h.totalBytes),
     };
@@ -203,8 +207,9 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
     const slot: Slot = { worker, current: null, worked: 0, heap: null };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string; heap?: ThreadHeap }) => {
+    worker.on('message', (m: { id?: number; ok?: boolean; result?: unknown; error?: string } & Partial<HeapReport>) => {
       if (m.heap) slot.heap = m.heap;
+      if (m.collected) this.idleCollections++;
       const task = slot.current;
       if (!task || task.id !== m.id) return;
       slot.current = null;

@@ -46,7 +46,19 @@ export function reply(id: number | undefined, compute: () => unknown): void {
   parentPort!.postMessage({ id, ...answer, heap: threadHeap() });
 }
 
-/** Posts the heap alone (no id: not an answer), e.g. once a standby has warmed up. */
+/** What a worker posts unasked (no id: not an answer). */
+export interface HeapReport {
+  heap: ThreadHeap;
+  /** Posted after an idle collection (see `collectWhenIdle`). */
+  collected?: true;
+}
+
+/** Posts the heap alone, e.g. once a standby has warmed up. */
 export function reportHeap(): void {
-  parentPort!.postMessage({ heap: threadHeap() });
+  parentPort!.postMessage({ heap: threadHeap() } satisfies HeapReport);
+}
+
+/** Posts the heap right after an idle collection: the pool counts these (`PoolStats.idleCollections`). */
+export function reportCollected(): void {
+  parentPort!.postMessage({ heap: threadHeap(), collected: true } satisfies HeapReport);
 }

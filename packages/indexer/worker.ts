@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { collectWhenIdle } from '../config/heap.js';
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
 import type { ParseTask, WARM_UP } from './facts.js';
-import { reply, reportHeap, serveTasks } from './worker-reply.js';
+import { reply, reportCollected, reportHeap, serveTasks } from './worker-reply.js';
 import { languageKits } from './extract/kits.js';
 import { parseFile } from './extract/parse-file.js';
 
@@ -17,7 +17,7 @@ lowerThisThreadPriority();
 export type WorkerTask = { kind: 'parse'; task: ParseTask };
 
 const kit = languageKits();
-const collector = collectWhenIdle(reportHeap);
+const collector = collectWhenIdle(reportCollected);
 
 /** What a standby parses to warm up (next to this file once compiled), and how many times. */
 const WARM_UP_SOURCES = ['extract/extract.js', 'index.js'];
