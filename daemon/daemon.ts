@@ -101,7 +101,7 @@ export class Daemon {
       else this.log.info('session detach', { session: s.id, client, pid: s.pid, calls: s.calls });
       this.touch();
     });
-    this.memory = new MemoryReleaser(() => this.jobs.busy, this.log);
+    this.memory = new MemoryReleaser(() => this.jobs.busy, this.log, { beforeTrim: () => this.store.releaseMemory() });
     this.jobs.onIdle(() => {
       this.touch();
       this.memory.schedule();

@@ -5,7 +5,8 @@
  * rarely 3 s apart), so a trim waits for quiet at most MAX_WAIT_MS. And trims are MIN_INTERVAL_MS apart:
  * malloc_trim holds each arena's lock while it walks it, so the main thread's allocations wait for it
  * (10-28 ms for ~100 MB of fragmented arena); after every one-file edit that is a stall for little gain.
- * Status shows what each trim gave back.
+ * Status shows what each trim gave back. A trim first runs `beforeTrim` (the daemon empties SQLite's page
+ * cache there, so what it held is part of what malloc_trim returns).
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/malloc-trim.js';
 import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
@@ -39,6 +40,14 @@ export interface MemoryReleaseStats {
   bytesReadSinceTrim: number;
 }
 
+export interface ReleaseOptions {
+  /** Frees what the process caches itself, right before each trim (the daemon: SQLite's page cache). */
+  beforeTrim?: () => void;
+  delayMs?: number;
+  maxWaitMs?: number;
+  minIntervalMs?: number;
+}
+
 export class MemoryReleaser {
   private timer: NodeJS.Timeout | null = null;
   private trims = 0;
@@ -51,13 +60,21 @@ export class MemoryReleaser {
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
 
+  private readonly delayMs: number;
+  private readonly maxWaitMs: number;
+  private readonly minIntervalMs: number;
+  private readonly beforeTrim: () => void;
+
   constructor(
     private readonly busy: () => boolean,
     private readonly log: Logger,
-    private readonly delayMs = RELEASE_DELAY_MS,
-    private readonly maxWaitMs = MAX_WAIT_MS,
-    private readonly minIntervalMs = MIN_INTERVAL_MS,
-  ) {}
+    opts: ReleaseOptions = {},
+  ) {
+    this.delayMs = opts.delayMs ?? RELEASE_DELAY_MS;
+    this.maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
+    this.minIntervalMs = opts.minIntervalMs ?? MIN_INTERVAL_MS;
+    this.beforeTrim = opts.beforeTrim ?? (() => {});
+  }
 
   /** An index job ended; its parse workers read this many bytes (counted for status; `schedule` comes once idle). */
   jobEnded(bytesRead: number): void {
@@ -97,6 +114,11 @@ export class MemoryReleaser {
     this.recentHeavy = this.settlingHeavy();
     this.jobsSinceTrim = this.recentHeavy.length;
     this.bytesReadSinceTrim = this.recentHeavy.reduce((n, j) => n + j.bytes, 0);
+    try {
+      this.beforeTrim();
+    } catch (err) {
+      this.log.warn('releasing memory before a trim failed', { error: (err as Error).message });
+    }
     await mallocTrim();
     const ms = performance.now() - t0;
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());

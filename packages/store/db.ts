@@ -195,6 +195,17 @@ export class Store {
     };
   }
 
+  /**
+   * Empties this connection's page cache (`PRAGMA shrink_memory`, ~1.5 ms for a full one). The cache fills up
+   * to cache_size with the pages writes and WAL reads go through and keeps them for the connection's life:
+   * ~31 MB of the daemon's RSS after a few effect re-indexes, growth that looked like a leak to the soak
+   * (outside-heap memory climbing 61 → 75 MB over a daemon's lifetime). Reads of the database file come from
+   * the memory map, so the pages are cheap to get again.
+   */
+  releaseMemory(): void {
+    this.db.pragma('shrink_memory');
+  }
+
   integrityCheck(): string {
     const rows = this.db.pragma('integrity_check') as Array<{ integrity_check: string }>;
     return rows.map((r) => r.integrity_check).join('\n');

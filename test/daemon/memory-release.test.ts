@@ -39,6 +39,29 @@ describe('memory release', () => {
     expect(r.before - r.after).toBeGreaterThan(40 * 1024 * 1024);
   });
 
+  it("a trim first empties SQLite's page cache: a store's write-filled cache goes back to the system", async () => {
+    // A child with a real store: writes ~40 MB through the page cache (cache_size 32 MB), then releases.
+    const script = `
+import { Store } from ${JSON.stringify(join(REPO, 'dist/packages/store/db.js'))};
+import { mallocTrim } from ${JSON.stringify(join(REPO, 'dist/packages/config/malloc-trim.js'))};
+const store = Store.open(${JSON.stringify(join(dir, 'cache.db'))}, { mmapSize: 64 << 20, journalSizeLimit: 64 << 20 });
+store.db.exec('CREATE TABLE filler(id INTEGER PRIMARY KEY, body BLOB)');
+const insert = store.db.prepare('INSERT INTO filler(body) VALUES (?)');
+store.db.transaction(() => { for (let i = 0; i < 10000; i++) insert.run(Buffer.alloc(4000, i)); })();
+await mallocTrim();
+const before = process.memoryUsage.rss();
+store.releaseMemory();
+await mallocTrim();
+console.log(JSON.stringify({ before, after: process.memoryUsage.rss() }));
+store.close();
+`;
+    const out = await new Promise<string>((res, rej) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO }, (err, stdout, stderr) => (err ? rej(new Error(stderr)) : res(stdout))),
+    );
+    const r = JSON.parse(out) as { before: number; after: number };
+    expect(r.before - r.after).toBeGreaterThan(20 * 1024 * 1024);
+  });
+
   const log = createLogger(join(dir, 'daemon.log'), { tag: 'test', level: 'debug' });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const trimsAfter = async (releaser: MemoryReleaser, n: number) => {
@@ -49,7 +72,7 @@ describe('memory release', () => {
 
   it('trims a delay after a job ends; a job running then makes it wait', async () => {
     let busy = true;
-    const releaser = new MemoryReleaser(() => busy, log, 50, 60_000, 0);
+    const releaser = new MemoryReleaser(() => busy, log, { delayMs: 50, maxWaitMs: 60_000, minIntervalMs: 0 });
     releaser.schedule();
     await sleep(300);
     expect(releaser.stats().trims).toBe(0); // a job was running each time it came due
@@ -69,7 +92,7 @@ describe('memory release', () => {
   });
 
   it('jobs that never stop coming delay a trim by at most maxWait', async () => {
-    const releaser = new MemoryReleaser(() => true, log, 30, 2_000, 0);
+    const releaser = new MemoryReleaser(() => true, log, { delayMs: 30, maxWaitMs: 2_000, minIntervalMs: 0 });
     releaser.schedule();
     await sleep(200);
     expect(releaser.stats().trims).toBe(0);
@@ -78,7 +101,7 @@ describe('memory release', () => {
   });
 
   it('waits a delay after a heavy job ends: its extra workers and trees are still being freed', async () => {
-    const releaser = new MemoryReleaser(() => false, log, 1_000, 60_000, 0);
+    const releaser = new MemoryReleaser(() => false, log, { delayMs: 1_000, maxWaitMs: 60_000, minIntervalMs: 0 });
     releaser.schedule(); // due at 1 s
     await sleep(500);
     releaser.jobEnded(HEAVY_JOB_BYTES + 1);
@@ -90,7 +113,7 @@ describe('memory release', () => {
   });
 
   it('a trim forced by maxWait right after a heavy job does not count that job as trimmed', async () => {
-    const releaser = new MemoryReleaser(() => true, log, 500, 0, 0);
+    const releaser = new MemoryReleaser(() => true, log, { delayMs: 500, maxWaitMs: 0, minIntervalMs: 0 });
     releaser.schedule(); // due at 0.5 s, forced (maxWait 0) although a job runs
     await sleep(150);
     releaser.jobEnded(HEAVY_JOB_BYTES + 76);
@@ -101,8 +124,24 @@ describe('memory release', () => {
     releaser.close();
   });
 
+  it('runs beforeTrim right before each trim, and a throwing one does not stop the trim', async () => {
+    const order: string[] = [];
+    const releaser = new MemoryReleaser(() => false, log, {
+      minIntervalMs: 0,
+      beforeTrim: () => {
+        order.push(`before trim ${releaser.stats().trims + 1}`);
+        if (order.length === 2) throw new Error('cache busy');
+      },
+    });
+    await releaser.releaseNow();
+    await releaser.releaseNow();
+    expect(order).toEqual(['before trim 1', 'before trim 2']);
+    expect(releaser.stats().trims).toBe(2);
+    releaser.close();
+  });
+
   it('trims at most once per minInterval, however many jobs end', async () => {
-    const releaser = new MemoryReleaser(() => false, log, 20, 60_000, 3_000);
+    const releaser = new MemoryReleaser(() => false, log, { delayMs: 20, maxWaitMs: 60_000, minIntervalMs: 3_000 });
     await releaser.releaseNow();
     releaser.schedule();
     await sleep(300);
