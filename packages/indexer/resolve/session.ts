@@ -100,11 +100,11 @@ export class ResolveSessions {
     for (const f of changed) mem.facts.set(f.path, f.facts);
     const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
     const resolution = resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs, reuse: reuse ?? undefined });
-    const graph = writable(resolution.graph);
+    const { graph, nodes: byQname } = writable(resolution.graph);
     const last = { calls: resolution.calls, configs: resolution.configs, configReads: resolution.configReads };
 
     if (oldGrouped) {
-      const grouped = group(graph);
+      const grouped = group(graph, byQname);
       const delta = diff(oldGrouped, graph, grouped);
       mem.graph = graph;
       mem.grouped = grouped;
@@ -130,19 +130,21 @@ export class ResolveSessions {
  * dropped, a parent that is not a node becomes none (what packGraph and the writers do anyway), so the
  * keys kept here are exactly the live graph's.
  */
-function writable(g: Graph): Graph {
-  const qnames = new Set<string>();
-  for (const n of g.nodes) qnames.add(n.qname);
+function writable(g: Graph): { graph: Graph; nodes: Map<string, NodeRow> } {
+  const byQname = new Map<string, NodeRow>();
+  for (const n of g.nodes) byQname.set(n.qname, n);
   let nodes = g.nodes;
-  if (nodes.some((n) => n.parent !== null && !qnames.has(n.parent))) {
-    nodes = nodes.map((n) => (n.parent !== null && !qnames.has(n.parent) ? { ...n, parent: null } : n));
+  if (nodes.some((n) => n.parent !== null && !byQname.has(n.parent))) {
+    nodes = nodes.map((n) => (n.parent !== null && !byQname.has(n.parent) ? { ...n, parent: null } : n));
+    for (const n of nodes) byQname.set(n.qname, n);
   }
-  return {
+  const graph = {
     nodes,
-    edges: g.edges.filter((e) => qnames.has(e.src) && qnames.has(e.dst)),
-    unresolved: g.unresolved.filter((u) => qnames.has(u.src)),
+    edges: g.edges.filter((e) => byQname.has(e.src) && byQname.has(e.dst)),
+    unresolved: g.unresolved.filter((u) => byQname.has(u.src)),
     calls: g.calls,
   };
+  return { graph, nodes: byQname };
 }
 
 /**
@@ -159,9 +161,12 @@ interface Grouped {
   unresolved: Map<string, UnresolvedRow[]>;
 }
 
-function group(g: Graph): Grouped {
-  const nodes = new Map<string, NodeRow>();
-  for (const n of g.nodes) nodes.set(n.qname, n);
+/** `nodes`: the graph's nodes by qualified name, when the caller has them already (see `writable`). */
+function group(g: Graph, nodes?: Map<string, NodeRow>): Grouped {
+  if (!nodes) {
+    nodes = new Map();
+    for (const n of g.nodes) nodes.set(n.qname, n);
+  }
   return { nodes, edges: bySrc(g.edges), unresolved: bySrc(g.unresolved) };
 }
 
@@ -169,7 +174,7 @@ function diff(old: Grouped, g: Graph, now: Grouped): GraphDelta {
   const nodes: NodeRow[] = [];
   for (const n of g.nodes) {
     const o = old.nodes.get(n.qname);
-    if (!o || !sameNode(o, n)) nodes.push(n);
+    if (o !== n && (!o || !sameNode(o, n))) nodes.push(n); // unchanged files keep their row objects
   }
   const removedNodes: string[] = [];
   for (const q of old.nodes.keys()) if (!now.nodes.has(q)) removedNodes.push(q);
@@ -212,7 +217,7 @@ function diffGroups<T extends { src: string }>(
   const removed: string[] = [];
   for (const [src, rows] of newGroups) {
     const before = oldGroups.get(src);
-    if (before && before.length === rows.length && rows.every((r, i) => same(before[i]!, r))) continue;
+    if (before && before.length === rows.length && rows.every((r, i) => before[i] === r || same(before[i]!, r))) continue;
     const oldKeys = new Set((before ?? []).map(key));
     const newKeys = new Set<string>();
     for (const r of rows) {
