@@ -105,6 +105,8 @@ type Target =
   | { t: 'external' }
   | { t: 'missing' };
 
+const NO_BASES: ReadonlyArray<number | 'external'> = [];
+
 /** Marks an export being computed (a cycle back to it resolves to nothing). */
 const BUSY: Target = { t: 'missing' };
 
@@ -176,8 +178,12 @@ class Resolver {
   private readonly modules: ModuleResolver;
   /** Per file: export name → what it denotes (null: nothing, or an export cycle while computing). */
   private readonly exportMemo: Array<Map<string, Target | null>> = [];
-  private children: Array<Map<string, number>> = [];
-  private bases: Array<Array<number | 'external'>> = [];
+  /**
+   * Per def with members or bases, by global id (most defs have neither: one Map or array per def was a
+   * fifth of a one-file re-index of typescript's lib, mostly in allocation and GC).
+   */
+  private readonly children = new Map<number, Map<string, number>>();
+  private readonly bases = new Map<number, Array<number | 'external'>>();
   private byName = new Map<string, number[]>();
   private readonly callMemo = new Map<string, number | null>();
   /** Declaration merging: a namespace/variable → the class or interface of the same name and scope. */
@@ -280,10 +286,11 @@ class Resolver {
   // ---- members and inheritance ---------------------------------------------------------------------------
 
   private indexMembers(): void {
-    this.children = this.defs.map(() => new Map());
     this.defs.forEach(({ f, d }, g) => {
       if (d.parent >= 0) {
-        const owner = this.children[this.files[f]!.base + d.parent]!;
+        const ownerId = this.files[f]!.base + d.parent;
+        let owner = this.children.get(ownerId);
+        if (!owner) this.children.set(ownerId, (owner = new Map()));
         if (!owner.has(d.name)) owner.set(d.name, g);
       } else if (!this.files[f]!.facts.isModule && CALLABLE.has(d.kind)) {
         const list = this.byName.get(d.name) ?? [];
@@ -303,13 +310,15 @@ class Resolver {
       const t = types.get(`${f}\u0000${d.parent}\u0000${d.name}`);
       if (t !== undefined) this.mergedType.set(g, t);
     });
-    this.bases = this.defs.map(() => []);
     this.files.forEach((file, f) => {
       for (const h of file.facts.heritage) {
         if (h.kind !== 'extends') continue;
         const t = this.resolveType(f, h.type, this.defs[file.base + h.def]!.d.kind === 'Class');
-        if (t.t === 'def') this.bases[file.base + h.def]!.push(t.g);
-        else if (t.t === 'external') this.bases[file.base + h.def]!.push('external');
+        if (t.t !== 'def' && t.t !== 'external') continue;
+        const id = file.base + h.def;
+        let list = this.bases.get(id);
+        if (!list) this.bases.set(id, (list = []));
+        list.push(t.t === 'def' ? t.g : 'external');
       }
     });
   }
@@ -333,10 +342,10 @@ class Resolver {
   private member(g: number, name: string, seen = new Set<number>()): { g: number; inherited: boolean } | 'external' | null {
     if (seen.has(g)) return null;
     seen.add(g);
-    const own = this.children[g]!.get(name);
+    const own = this.children.get(g)?.get(name);
     if (own !== undefined) return { g: own, inherited: false };
     let external = false;
-    for (const base of this.bases[g]!) {
+    for (const base of this.bases.get(g) ?? NO_BASES) {
       if (base === 'external') {
         external = true;
         continue;
@@ -355,7 +364,7 @@ class Resolver {
     const { f, d } = this.defs[g]!;
     const t = d.fields?.[name];
     if (t) return { f, t };
-    for (const base of this.bases[g]!) {
+    for (const base of this.bases.get(g) ?? NO_BASES) {
       if (base === 'external') continue;
       const hit = this.fieldType(base, name, seen);
       if (hit) return hit;
@@ -528,7 +537,7 @@ class Resolver {
       }
       case 'super': {
         if (root.cls < 0) return { reason: 'dynamic' };
-        const bases = this.bases[this.files[f]!.base + root.cls]!;
+        const bases = this.bases.get(this.files[f]!.base + root.cls) ?? NO_BASES;
         const base = bases[0];
         if (base === undefined) return { reason: 'not-found' };
         if (base === 'external') return { reason: 'external' };
