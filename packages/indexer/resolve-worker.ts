@@ -13,6 +13,4 @@ const sessions = new ResolveSessions();
 
 serveTasks<ResolveRequest>(({ id, msg }) => {
   reply(id, () => sessions.handle(msg));
-  // Requests are handled one at a time: this runs before the next one, off the indexer's critical path.
-  sessions.afterReply();
 });

@@ -80,6 +80,25 @@ export interface Resolution {
   configReads: ConfigReads;
   /** How many files had their calls resolved (the others' rows were reused). */
   resolvedFiles: number;
+  /**
+   * The graph's rows by origin: each file's own rows and call rows (the same objects as the last run's while
+   * the file is unaffected, so a diff can skip them by reference), and the rest.
+   */
+  parts: FilePart[];
+  rest: ProjectRows;
+}
+
+/** The rows that belong to no one file: project and folder nodes, folder CONTAINS edges, IMPORTS and heritage edges. */
+export interface ProjectRows {
+  nodes: NodeRow[];
+  folderEdges: EdgeRow[];
+  links: EdgeRow[];
+}
+
+export interface FilePart {
+  path: string;
+  own: FileRows;
+  calls: FileCalls;
 }
 
 export const PROJECT_QNAME = '.';
@@ -127,7 +146,7 @@ interface FileEntry {
  * diff against the last graph finds them identical by reference (on typescript's lib, building them anew was
  * ~10 % of a one-file re-index, and their garbage more).
  */
-interface FileRows {
+export interface FileRows {
   path: string;
   qnames: string[];
   fileNode: NodeRow;
@@ -205,19 +224,16 @@ class Resolver {
 
   run(): Resolution {
     this.indexMembers();
-    const edges: EdgeRow[] = [];
-    const nodes = this.structure(edges);
-    const importEdges = this.imports(edges);
+    const folders = this.folders();
+    const importEdges = this.imports();
     // Only heritage edges can repeat (`implements A, A`; a type named twice): the structural edges are one per
     // qualified name and the IMPORTS edges one per file pair, so deduplicating those was wasted work.
-    for (const e of dedupeEdges(this.heritage())) edges.push(e);
+    const rest: ProjectRows = { nodes: folders.nodes, folderEdges: folders.edges, links: importEdges.concat(dedupeEdges(this.heritage())) };
     const reuse = this.input.reuse;
     const affected = reuse ? affectedFiles(reuse, importEdges, this.files) : null;
     const byFile = new Map<string, FileCalls>();
-    const callEdges: EdgeRow[] = [];
-    const unresolved: UnresolvedRow[] = [];
+    const parts: FilePart[] = [];
     let resolvedFiles = 0;
-    const calls = { resolved: 0, unresolved: 0 };
     this.files.forEach((file, f) => {
       let rows = affected && !affected.has(file.path) ? reuse!.calls.get(file.path) : undefined;
       if (!rows) {
@@ -225,21 +241,20 @@ class Resolver {
         resolvedFiles++;
       }
       byFile.set(file.path, rows);
-      for (const e of rows.edges) callEdges.push(e);
-      for (const u of rows.unresolved) unresolved.push(u);
-      calls.resolved += rows.resolved;
-      calls.unresolved += rows.missed;
+      parts.push({ path: file.path, own: file.rows, calls: rows });
     });
-    const graph = { nodes, edges: edges.concat(callEdges), unresolved, calls };
-    return { graph, calls: byFile, configs: this.input.configs, configReads: this.modules.reads, resolvedFiles };
+    const graph = flatGraph(rest, parts);
+    return { graph, calls: byFile, configs: this.input.configs, configReads: this.modules.reads, resolvedFiles, parts, rest };
   }
 
   // ---- nodes and structural edges ------------------------------------------------------------------------
 
-  private structure(edges: EdgeRow[]): NodeRow[] {
+  /** The project and folder nodes, and the folders' CONTAINS edges. */
+  private folders(): { nodes: NodeRow[]; edges: EdgeRow[] } {
     const nodes: NodeRow[] = [
       { kind: 'Project', name: this.input.projectName, qname: PROJECT_QNAME, file: null, parent: null, pos: null, sig: null, exported: false, doc: null },
     ];
+    const edges: EdgeRow[] = [];
     const folders = new Set<string>();
     for (const f of this.files) {
       for (let dir = posix.dirname(f.path); dir !== '.' && !folders.has(dir); dir = posix.dirname(dir)) folders.add(dir);
@@ -248,19 +263,11 @@ class Resolver {
       nodes.push({ kind: 'Folder', name: posix.basename(dir), qname: dir, file: dir, parent: container(dir), pos: null, sig: null, exported: false, doc: null });
       edges.push(edge('CONTAINS', container(dir), dir));
     }
-    for (const f of this.files) {
-      nodes.push(f.rows.fileNode);
-      edges.push(f.rows.fileEdge);
-    }
-    for (const f of this.files) {
-      for (const n of f.rows.defNodes) nodes.push(n);
-      for (const e of f.rows.defEdges) edges.push(e);
-    }
-    return nodes;
+    return { nodes, edges };
   }
 
-  /** The IMPORTS edges (also pushed to `edges`): which files each file's module references reach. */
-  private imports(edges: EdgeRow[]): EdgeRow[] {
+  /** The IMPORTS edges: which files each file's module references reach. */
+  private imports(): EdgeRow[] {
     const out: EdgeRow[] = [];
     this.files.forEach((file, f) => {
       const names = new Map<string, Set<string>>();
@@ -275,9 +282,7 @@ class Resolver {
       for (const e of file.facts.exports) if ('spec' in e) add(e.spec, e.imported);
       for (const s of file.facts.stars) add(s, '*');
       for (const [dst, set] of [...names].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        const e = { ...edge('IMPORTS', this.files[f]!.path, dst), data: JSON.stringify([...set].sort()) };
-        edges.push(e);
-        out.push(e);
+        out.push({ ...edge('IMPORTS', this.files[f]!.path, dst), data: JSON.stringify([...set].sort()) });
       }
     });
     return out;
@@ -629,6 +634,34 @@ class Resolver {
     if (candidates.length === 1) return { g: candidates[0]!, strategy: 'unique-name' };
     return { reason: candidates.length > 1 ? 'ambiguous' : 'external' };
   }
+}
+
+/**
+ * The graph as one list per row kind, in the order a from-scratch index writes it: project and folders, every
+ * File node, then the definitions file by file; edges: the folders' CONTAINS, each file's CONTAINS, DEFINES,
+ * then IMPORTS and heritage, then the calls file by file.
+ */
+function flatGraph(rest: ProjectRows, parts: FilePart[]): Graph {
+  const nodes: NodeRow[] = [...rest.nodes];
+  const edges: EdgeRow[] = [...rest.folderEdges];
+  const unresolved: UnresolvedRow[] = [];
+  const calls = { resolved: 0, unresolved: 0 };
+  for (const p of parts) {
+    nodes.push(p.own.fileNode);
+    edges.push(p.own.fileEdge);
+  }
+  for (const p of parts) {
+    for (const n of p.own.defNodes) nodes.push(n);
+    for (const e of p.own.defEdges) edges.push(e);
+  }
+  for (const e of rest.links) edges.push(e);
+  for (const p of parts) {
+    for (const e of p.calls.edges) edges.push(e);
+    for (const u of p.calls.unresolved) unresolved.push(u);
+    calls.resolved += p.calls.resolved;
+    calls.unresolved += p.calls.missed;
+  }
+  return { nodes, edges, unresolved, calls };
 }
 
 function edge(type: EdgeRow['type'], src: string, dst: string): EdgeRow {

@@ -16,7 +16,7 @@
  */
 import type { FileFacts } from '../facts.js';
 import { packGraph, type PackedGraph } from '../transfer.js';
-import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type Resolution, type UnresolvedRow } from './graph.js';
+import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
 import { planReuse } from './reuse.js';
 
 export interface ResolveRequest {
@@ -61,12 +61,21 @@ export type ResolveReply = { kind: 'stale' } | { kind: 'graph'; graph: PackedGra
 interface ProjectMemory {
   gen: number;
   facts: Map<string, FileFacts>;
-  /** The graph resolved at `gen`, as the main thread wrote it. */
-  graph: Graph | null;
-  /** Its rows grouped for the next diff (built by the first diff that needs them, then kept). */
-  grouped: Grouped | null;
+  /** The graph resolved at `gen` (as the main thread wrote it), by origin, for the next diff. */
+  rows: GraphRows | null;
   /** What the next run needs to resolve only the files a change can affect (resolve/reuse.ts). */
   last: Pick<Resolution, 'calls' | 'configs' | 'configReads'> | null;
+}
+
+/**
+ * A graph's rows by origin (see `Resolution.parts`): a file whose part is the same objects as last run's is
+ * unchanged and skipped whole by the diff; only the other parts and the project rows are compared.
+ */
+interface GraphRows {
+  parts: Map<string, FilePart>;
+  rest: ProjectRows;
+  /** Every node by qualified name: what the rows a delta adds are checked against (see `writable`). */
+  nodes: Map<string, NodeRow>;
 }
 
 /** Projects remembered at once (a daemon indexing several keeps the most recent ones). */
@@ -79,7 +88,7 @@ export class ResolveSessions {
     let mem = this.projects.get(req.project);
     if (req.base !== null && (!mem || mem.gen !== req.base)) return { kind: 'stale' };
     if (req.base === null || !mem) {
-      mem = { gen: req.gen, facts: new Map(), graph: null, grouped: null, last: null };
+      mem = { gen: req.gen, facts: new Map(), rows: null, last: null };
       this.projects.delete(req.project);
     }
     this.projects.delete(req.project);
@@ -87,48 +96,44 @@ export class ResolveSessions {
     while (this.projects.size > MAX_PROJECTS) this.projects.delete(this.projects.keys().next().value!);
 
     const fromBase = req.base !== null;
-    const oldGraph = fromBase && req.delta ? mem.graph : null;
-    const oldGrouped = oldGraph ? (mem.grouped ?? group(oldGraph)) : null;
+    const oldRows = fromBase && req.delta ? mem.rows : null;
     const changed = req.files.map((f) => ({ path: f.path, facts: JSON.parse(f.facts) as FileFacts }));
     const reuse = fromBase && mem.last ? planReuse(mem.last, { configs: req.configs, before: mem.facts, changed, removed: req.removed }) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
-    mem.graph = null;
-    mem.grouped = null;
+    mem.rows = null;
     mem.last = null;
     for (const p of req.removed) mem.facts.delete(p);
     for (const f of changed) mem.facts.set(f.path, f.facts);
     const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
     const resolution = resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs, reuse: reuse ?? undefined });
-    const { graph, nodes: byQname } = writable(resolution.graph);
     const last = { calls: resolution.calls, configs: resolution.configs, configReads: resolution.configReads };
 
-    if (oldGrouped) {
-      const grouped = group(graph, byQname);
-      const delta = diff(oldGrouped, graph, grouped);
-      mem.graph = graph;
-      mem.grouped = grouped;
+    if (oldRows) {
+      const delta = diff(oldRows, resolution);
+      mem.rows = { parts: partsByPath(resolution.parts), rest: resolution.rest, nodes: oldRows.nodes };
       mem.last = last;
       mem.gen = req.gen;
       if (deltaRows(delta) <= (req.maxDeltaRows ?? Infinity)) return { kind: 'delta', delta };
-      return { kind: 'graph', graph: packGraph(graph) };
+      return { kind: 'graph', graph: packGraph(writable(resolution.graph).graph) };
     }
-    mem.graph = graph;
+    const { graph, nodes } = writable(resolution.graph);
+    mem.rows = { parts: partsByPath(resolution.parts), rest: resolution.rest, nodes };
     mem.last = last;
     mem.gen = req.gen;
     return { kind: 'graph', graph: packGraph(graph) };
   }
+}
 
-  /** Work for after a reply was posted: group a whole graph just sent, so the next diff finds it ready. */
-  afterReply(): void {
-    for (const mem of this.projects.values()) if (mem.graph && !mem.grouped) mem.grouped = group(mem.graph);
-  }
+function partsByPath(parts: FilePart[]): Map<string, FilePart> {
+  return new Map(parts.map((p) => [p.path, p]));
 }
 
 /**
  * The graph as the main thread writes it: an edge or unresolved call whose endpoint is not a node is
  * dropped, a parent that is not a node becomes none (what packGraph and the writers do anyway), so the
- * keys kept here are exactly the live graph's.
+ * keys kept here are exactly the live graph's. (Resolution makes no such row; this is a safety net, applied
+ * to a whole graph here and to the rows a delta adds in `diff`.)
  */
 function writable(g: Graph): { graph: Graph; nodes: Map<string, NodeRow> } {
   const byQname = new Map<string, NodeRow>();
@@ -147,49 +152,86 @@ function writable(g: Graph): { graph: Graph; nodes: Map<string, NodeRow> } {
   return { graph, nodes: byQname };
 }
 
+type Changes = Omit<GraphDelta, 'totals' | 'calls'>;
+
 /**
- * The difference between two graphs, without building a key for every row (that cost ~100 ms per run on
- * effect's ~56k rows): rows are grouped by their source (nodes by qualified name, edges and unresolved calls
- * by `src`), and a group equal field by field to the old one — nearly all of them — is skipped. Only a
- * group that differs is compared by keys. A key's row always has the same `src`, so per-group key sets give
- * exactly the global difference.
+ * The difference between the last graph and a new resolution, part by part: a file whose own rows and call
+ * rows are the objects of the last run is skipped without looking at its rows (on typescript's lib, grouping
+ * and comparing every row took ~50 ms of a one-file re-index). A part that differs, and the project rows, are
+ * compared group by group (nodes by qualified name, edges and unresolved calls by `src`); only a group that
+ * differs is compared by keys, so no key is built for the rows that stayed. A row's key belongs to one part
+ * (its `src`, or for a file's CONTAINS edge its `dst`, is that file's), so per-part key sets give exactly the
+ * global difference. `old.nodes` is updated in place to the new graph's nodes.
  */
-/** A graph's rows grouped for diffing: nodes by qualified name, edges and unresolved calls by `src`. */
-interface Grouped {
-  nodes: Map<string, NodeRow>;
-  edges: Map<string, EdgeRow[]>;
-  unresolved: Map<string, UnresolvedRow[]>;
+function diff(old: GraphRows, res: Resolution): GraphDelta {
+  const out: Changes = { nodes: [], removedNodes: [], edges: [], removedEdges: [], unresolved: [], removedUnresolved: [] };
+  const nodes = old.nodes;
+  diffNodes(old.rest.nodes, res.rest.nodes, out, nodes);
+  diffEdges(projectEdges(old.rest), projectEdges(res.rest), out);
+  const now = new Set<string>();
+  for (const part of res.parts) {
+    now.add(part.path);
+    const before = old.parts.get(part.path);
+    if (before?.own !== part.own || before.calls !== part.calls) diffPart(before, part, out, nodes);
+  }
+  for (const [path, before] of old.parts) if (!now.has(path)) diffPart(before, undefined, out, nodes);
+  keepWritable(out, nodes);
+  const g = res.graph;
+  return { ...out, totals: { nodes: g.nodes.length, edges: g.edges.length }, calls: g.calls };
 }
 
-/** `nodes`: the graph's nodes by qualified name, when the caller has them already (see `writable`). */
-function group(g: Graph, nodes?: Map<string, NodeRow>): Grouped {
-  if (!nodes) {
-    nodes = new Map();
-    for (const n of g.nodes) nodes.set(n.qname, n);
-  }
-  return { nodes, edges: bySrc(g.edges), unresolved: bySrc(g.unresolved) };
+function projectEdges(rest: ProjectRows): EdgeRow[] {
+  return rest.folderEdges.concat(rest.links);
 }
 
-function diff(old: Grouped, g: Graph, now: Grouped): GraphDelta {
-  const nodes: NodeRow[] = [];
-  for (const n of g.nodes) {
-    const o = old.nodes.get(n.qname);
-    if (o !== n && (!o || !sameNode(o, n))) nodes.push(n); // unchanged files keep their row objects
+function diffPart(before: FilePart | undefined, now: FilePart | undefined, out: Changes, nodes: Map<string, NodeRow>): void {
+  const ownSame = before !== undefined && now !== undefined && before.own === now.own;
+  if (!ownSame) diffNodes(before ? partNodes(before) : [], now ? partNodes(now) : [], out, nodes);
+  const edges = (p: FilePart | undefined) => (!p ? [] : ownSame ? p.calls.edges : [p.own.fileEdge, ...p.own.defEdges, ...p.calls.edges]);
+  diffEdges(edges(before), edges(now), out);
+  if (before?.calls !== now?.calls) {
+    const u = diffGroups(bySrc(before?.calls.unresolved ?? []), bySrc(now?.calls.unresolved ?? []), sameUnresolved, unresolvedKey);
+    for (const r of u.added) out.unresolved.push(r);
+    for (const k of u.removed) out.removedUnresolved.push(k);
   }
-  const removedNodes: string[] = [];
-  for (const q of old.nodes.keys()) if (!now.nodes.has(q)) removedNodes.push(q);
-  const e = diffGroups(old.edges, now.edges, sameEdge, edgeKey);
-  const u = diffGroups(old.unresolved, now.unresolved, sameUnresolved, unresolvedKey);
-  return {
-    nodes,
-    removedNodes,
-    edges: e.added,
-    removedEdges: e.removed,
-    unresolved: u.added,
-    removedUnresolved: u.removed,
-    totals: { nodes: g.nodes.length, edges: g.edges.length },
-    calls: g.calls,
-  };
+}
+
+function partNodes(p: FilePart): NodeRow[] {
+  return [p.own.fileNode, ...p.own.defNodes];
+}
+
+/** Nodes upserted in the new list's order (a parent before its children), removed by qualified name. */
+function diffNodes(before: NodeRow[], now: NodeRow[], out: Changes, nodes: Map<string, NodeRow>): void {
+  const old = new Map<string, NodeRow>();
+  for (const n of before) old.set(n.qname, n);
+  for (const n of now) {
+    const o = old.get(n.qname);
+    if (o !== n && (!o || !sameNode(o, n))) out.nodes.push(n);
+    old.delete(n.qname);
+    nodes.set(n.qname, n);
+  }
+  for (const q of old.keys()) {
+    out.removedNodes.push(q);
+    nodes.delete(q);
+  }
+}
+
+function diffEdges(before: EdgeRow[], now: EdgeRow[], out: Changes): void {
+  const e = diffGroups(bySrc(before), bySrc(now), sameEdge, edgeKey);
+  for (const r of e.added) out.edges.push(r);
+  for (const k of e.removed) out.removedEdges.push(k);
+}
+
+/** `writable`'s rule for the rows a delta adds, against the new graph's nodes. */
+function keepWritable(out: Changes, nodes: Map<string, NodeRow>): void {
+  out.nodes = out.nodes.map((n) => {
+    if (n.parent === null || nodes.has(n.parent)) return n;
+    const fixed = { ...n, parent: null };
+    nodes.set(n.qname, fixed);
+    return fixed;
+  });
+  out.edges = out.edges.filter((e) => nodes.has(e.src) && nodes.has(e.dst));
+  out.unresolved = out.unresolved.filter((u) => nodes.has(u.src));
 }
 
 /** Rows a delta writes or deletes. */
