@@ -138,18 +138,26 @@ function partsByPath(parts: FilePart[]): Map<string, FilePart> {
 function writable(g: Graph): { graph: Graph; nodes: Map<string, NodeRow> } {
   const byQname = new Map<string, NodeRow>();
   for (const n of g.nodes) byQname.set(n.qname, n);
-  let nodes = g.nodes;
-  if (nodes.some((n) => n.parent !== null && !byQname.has(n.parent))) {
-    nodes = nodes.map((n) => (n.parent !== null && !byQname.has(n.parent) ? { ...n, parent: null } : n));
-    for (const n of nodes) byQname.set(n.qname, n);
-  }
-  const graph = {
-    nodes,
-    edges: g.edges.filter((e) => byQname.has(e.src) && byQname.has(e.dst)),
-    unresolved: g.unresolved.filter((u) => byQname.has(u.src)),
-    calls: g.calls,
+  return { graph: keepWritable(g, byQname), nodes: byQname };
+}
+
+/** `writable`'s rule for some rows, against a graph's nodes by qualified name (updated where a parent is fixed). */
+function keepWritable<R extends { nodes: NodeRow[]; edges: EdgeRow[]; unresolved: UnresolvedRow[] }>(rows: R, nodes: Map<string, NodeRow>): R {
+  const orphan = (n: NodeRow) => n.parent !== null && !nodes.has(n.parent);
+  const fixed = !rows.nodes.some(orphan)
+    ? rows.nodes
+    : rows.nodes.map((n) => {
+        if (!orphan(n)) return n;
+        const f = { ...n, parent: null };
+        nodes.set(n.qname, f);
+        return f;
+      });
+  return {
+    ...rows,
+    nodes: fixed,
+    edges: rows.edges.filter((e) => nodes.has(e.src) && nodes.has(e.dst)),
+    unresolved: rows.unresolved.filter((u) => nodes.has(u.src)),
   };
-  return { graph, nodes: byQname };
 }
 
 type Changes = Omit<GraphDelta, 'totals' | 'calls'>;
@@ -175,9 +183,8 @@ function diff(old: GraphRows, res: Resolution): GraphDelta {
     if (before?.own !== part.own || before.calls !== part.calls) diffPart(before, part, out, nodes);
   }
   for (const [path, before] of old.parts) if (!now.has(path)) diffPart(before, undefined, out, nodes);
-  keepWritable(out, nodes);
   const g = res.graph;
-  return { ...out, totals: { nodes: g.nodes.length, edges: g.edges.length }, calls: g.calls };
+  return { ...keepWritable(out, nodes), totals: { nodes: g.nodes.length, edges: g.edges.length }, calls: g.calls };
 }
 
 function projectEdges(rest: ProjectRows): EdgeRow[] {
@@ -220,18 +227,6 @@ function diffEdges(before: EdgeRow[], now: EdgeRow[], out: Changes): void {
   const e = diffGroups(bySrc(before), bySrc(now), sameEdge, edgeKey);
   for (const r of e.added) out.edges.push(r);
   for (const k of e.removed) out.removedEdges.push(k);
-}
-
-/** `writable`'s rule for the rows a delta adds, against the new graph's nodes. */
-function keepWritable(out: Changes, nodes: Map<string, NodeRow>): void {
-  out.nodes = out.nodes.map((n) => {
-    if (n.parent === null || nodes.has(n.parent)) return n;
-    const fixed = { ...n, parent: null };
-    nodes.set(n.qname, fixed);
-    return fixed;
-  });
-  out.edges = out.edges.filter((e) => nodes.has(e.src) && nodes.has(e.dst));
-  out.unresolved = out.unresolved.filter((u) => nodes.has(u.src));
 }
 
 /** Rows a delta writes or deletes. */
