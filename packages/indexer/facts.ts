@@ -107,6 +107,24 @@ export interface FileFacts {
   isModule: boolean;
 }
 
+/**
+ * Facts travel and rest as UTF-8 JSON bytes, never as a JS string: the main thread only stores them and
+ * passes them on, and a string costs it twice. Sending every file's facts to the resolve worker as strings
+ * was a 42 ms serialisation on the event loop for effect (6.3M characters, half of its files with a non-Latin-1
+ * character, so two bytes each); bytes are one copy of 6 MB. And strings live in the V8 heap, where a
+ * scavenge copies them, bytes outside it.
+ */
+export function encodeFacts(facts: FileFacts): Uint8Array {
+  return utf8.encode(JSON.stringify(facts));
+}
+
+export function decodeFacts(bytes: Uint8Array): FileFacts {
+  return JSON.parse(utf8Decoder.decode(bytes)) as FileFacts;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
 /** What a parse worker returns for one file. */
 export type ParseResult =
   | {
@@ -117,7 +135,7 @@ export type ParseResult =
       mtimeMs: number;
       lines: number;
       parseErrors: number;
-      facts: string; // JSON of FileFacts
+      facts: Uint8Array; // encodeFacts(FileFacts)
       errors: string[];
     }
   | { path: string; status: 'unchanged'; hash: string; size: number; mtimeMs: number }

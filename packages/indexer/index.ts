@@ -16,7 +16,7 @@ import { ensureProject, getProject, setProjectState, type ProjectRow } from '../
 import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, IndexerThreads, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
-import { FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
+import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest } from './resolve/session.js';
@@ -431,7 +431,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
       .all(snapshot) as Array<{ path: string; language: FileRow['lang']; size: number; mtime_ms: number; hash: string; lines: number; parse_errors: number; facts: string | Buffer | null }>;
     const files = new Map<string, FileRow>();
     for (const r of rows) {
-      const facts = r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? r.facts : r.facts.toString('utf8');
+      // A string: written by a version that stored facts as text.
+      const facts = r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts;
       files.set(r.path, { path: r.path, lang: r.language, size: r.size, mtimeMs: r.mtime_ms, hash: r.hash, lines: r.lines, parseErrors: r.parse_errors, facts });
     }
     this.cache.set(projectId, { snapshot, files });
@@ -439,7 +440,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
   }
 }
 
-const EMPTY_FACTS = JSON.stringify({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
+const EMPTY_FACTS = encodeFacts({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
 
 /** The whole resolved graph from a resolve reply, with its counts put in the report. */
 async function receiveGraph(reply: ResolveReply, report: IndexReport): Promise<Awaited<ReturnType<typeof unpackGraph>>> {

@@ -13,8 +13,8 @@
  * Written by packages/indexer (see docs/indexer.md): the Project node's qname is `.`, a Folder's is its
  * path (`src/server`), a File's is its path; same-named siblings get `~2`, `~3` (`#Foo.size~2` for a
  * setter after its getter). `Namespace` nodes hold TypeScript `namespace` members. `files.facts` is the
- * extractor output as JSON text (packages/indexer/facts.ts). A CALLS edge whose caller is file top-level
- * code has the File node as `src`.
+ * extractor output as UTF-8 JSON bytes (packages/indexer/facts.ts; text in databases written before). A
+ * CALLS edge whose caller is file top-level code has the File node as `src`.
  */
 export const SCHEMA_VERSION = 2;
 

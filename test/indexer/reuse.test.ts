@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, realpath
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileFacts } from '../../packages/indexer/facts.js';
+import { decodeFacts, type FileFacts } from '../../packages/indexer/facts.js';
 import { languageKits } from '../../packages/indexer/extract/kits.js';
 import { parseFile } from '../../packages/indexer/extract/parse-file.js';
 import { resolveProject, type Resolution } from '../../packages/indexer/resolve/graph.js';
@@ -25,7 +25,7 @@ let last: Resolution;
 function parse(path: string): FileFacts {
   const r = parseFile(root, { path, lang: path.endsWith('.js') ? 'javascript' : 'typescript', knownHash: null }, Infinity, kit);
   if (r.status !== 'parsed') throw new Error(`${path}: ${r.status}`);
-  return JSON.parse(r.facts) as FileFacts;
+  return decodeFacts(r.facts);
 }
 
 function resolve(reuse?: CallReuse): Resolution {

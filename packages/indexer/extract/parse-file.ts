@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import Parser from 'tree-sitter';
-import type { Lang, ParseResult } from '../facts.js';
+import { encodeFacts, type Lang, type ParseResult } from '../facts.js';
 import { extractFacts } from './extract.js';
 import { repairLineGenerics, repairModifiers } from './repair.js';
 
@@ -72,7 +72,7 @@ export function parseFile(
     mtimeMs,
     lines: countLines(src),
     parseErrors,
-    facts: JSON.stringify(facts),
+    facts: encodeFacts(facts),
     errors,
   };
 }

@@ -14,7 +14,7 @@
  * main thread sends every file again. Resolution itself stays a pure function of all facts: the delta
  * applied to the base graph gives exactly the graph a from-scratch resolution gives.
  */
-import type { FileFacts } from '../facts.js';
+import { decodeFacts, type FileFacts } from '../facts.js';
 import { packGraph, type PackedGraph } from '../transfer.js';
 import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
 import { planReuse } from './reuse.js';
@@ -30,8 +30,8 @@ export interface ResolveRequest {
   base: number | null;
   /** The generation the result is remembered as. */
   gen: number;
-  /** Facts (JSON) of every file when `base` is null, else of the files added or changed since `base`. */
-  files: Array<{ path: string; facts: string }>;
+  /** Facts (encodeFacts) of every file when `base` is null, else of the files added or changed since `base`. */
+  files: Array<{ path: string; facts: Uint8Array }>;
   /** Files gone since `base`. */
   removed: string[];
   /** Answer with the difference from `base`'s graph (only honoured when `base` is not null). */
@@ -97,7 +97,7 @@ export class ResolveSessions {
 
     const fromBase = req.base !== null;
     const oldRows = fromBase && req.delta ? mem.rows : null;
-    const changed = req.files.map((f) => ({ path: f.path, facts: JSON.parse(f.facts) as FileFacts }));
+    const changed = req.files.map((f) => ({ path: f.path, facts: decodeFacts(f.facts) }));
     const reuse = fromBase && mem.last ? planReuse(mem.last, { configs: req.configs, before: mem.facts, changed, removed: req.removed }) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
