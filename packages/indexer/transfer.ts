@@ -161,7 +161,7 @@ export function packGraph(g: Graph): PackedGraph {
  * The rows again, built in slices of about `sliceMs` with a yield to the event loop between them (on the
  * typescript corpus, ~170k rows took the main thread 50–100 ms in one piece).
  */
-export async function unpackGraph(p: PackedGraph, sliceMs = 8): Promise<Graph> {
+export async function unpackGraph(p: PackedGraph, sliceMs = 4): Promise<Graph> {
   let t0 = performance.now();
   const due = (i: number) => (i & 1023) === 1023 && performance.now() - t0 > sliceMs;
   const pause = async () => {
