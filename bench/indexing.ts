@@ -14,6 +14,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { IndexReport } from '../packages/indexer/api.js';
+import { EventLoopMonitor } from '../daemon/status.js';
 import { localToolStack } from '../daemon/tools.js';
 import type { ToolContext } from '../packages/tools/context.js';
 import { searchGraphHandler } from '../packages/tools/handlers/search_graph.js';
@@ -55,6 +56,9 @@ export interface IndexFigures {
   queryP50: number;
   queryP99: number;
   queryMax: number;
+  /** The daemon's event-loop lateness over the re-index under query load (daemon/status.ts, as the soak reads it). */
+  loopP99: number;
+  loopMax: number;
   touchFile: string;
   touchMs: number;
   restoreMs: number;
@@ -81,9 +85,13 @@ async function measureCorpus(c: Corpus): Promise<IndexFigures> {
     let q = 0;
     const ctx = searchContext(graph, root);
     const load = startLoad(() => searchGraphHandler(ctx, { query: QUERIES[q++ % QUERIES.length]!, limit: 20 }));
+    const loop = new EventLoopMonitor();
+    loop.start();
     const t1 = performance.now();
     await graph.indexer.index(root, { mode: 'full' });
     const reindexFullMs = performance.now() - t1;
+    const loopStats = loop.read();
+    loop.stop();
     const lr = await load.stop();
 
     // Nothing changed: the cost of a freshness rescan.
@@ -124,6 +132,8 @@ async function measureCorpus(c: Corpus): Promise<IndexFigures> {
       queryP50: percentile(lr.latencies, 50),
       queryP99: percentile(lr.latencies, 99),
       queryMax: Math.max(...lr.latencies),
+      loopP99: loopStats.p99Ms,
+      loopMax: loopStats.maxMs,
       touchFile: `${rel} (${fmtInt(statSync(abs).size / 1024)} KiB)`,
       touchMs,
       restoreMs,
@@ -179,7 +189,7 @@ export function renderTable(rows: IndexFigures[]): string {
   for (const r of rows) {
     out.push(
       `  ${r.corpus.padEnd(10)} touched ${r.touchFile}: ${fmtMs(r.touchMs)}, restore ${fmtMs(r.restoreMs)}; no-op rescan ${fmtMs(r.noopMs)}; ` +
-        `query max ${fmtMs(r.queryMax)}${r.queryErrors ? `, ${r.queryErrors} query errors (${r.queryFirstError})` : ''}`,
+        `query max ${fmtMs(r.queryMax)}; event loop late p99 ${fmtMs(r.loopP99)}, max ${fmtMs(r.loopMax)}${r.queryErrors ? `, ${r.queryErrors} query errors (${r.queryFirstError})` : ''}`,
     );
   }
   return out.join('\n');
