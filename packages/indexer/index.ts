@@ -19,9 +19,9 @@ import { discover, rediscover, type DiscoveredFile, type Discovery } from './dis
 import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
-import type { ResolveReply, ResolveRequest } from './resolve/session.js';
+import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, dropSnapshotPaced, mergeSearchIndexPaced, writeFiles, writeSnapshot, type FileRow, type LiveIndex } from './write.js';
+import { applyDelta, applyDiff, dropSnapshotPaced, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -300,9 +300,20 @@ class TreeSitterIndexer implements CodehiveIndexer {
     });
     let asked = request(base);
     let reply: ResolveReply;
+    // A whole graph into a new snapshot: its nodes and structural edges are written while the calls resolve.
+    let staged: { writer: SnapshotWriter; edges: number } | null = null;
     try {
-      reply = await this.resolver.run<ResolveReply>(asked);
-      if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>((asked = request(null)));
+      if (fresh && asked.base === null) {
+        asked.staged = true;
+        const structure = this.resolver.run<ResolveReply>(asked);
+        const rest = this.resolver.run<ResolveReply>({ project: project.id, rest: true } satisfies ResolveRest);
+        rest.catch(() => {}); // awaited below, unless writing the structure fails first
+        staged = await this.writeStructure(fresh, await structure, signal);
+        reply = await rest;
+      } else {
+        reply = await this.resolver.run<ResolveReply>(asked);
+        if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>((asked = request(null)));
+      }
     } finally {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
     }
@@ -357,13 +368,15 @@ class TreeSitterIndexer implements CodehiveIndexer {
       await fresh.files;
       checkAbort();
     } else {
-      graph = await receiveGraph(reply, report);
+      graph = await receiveGraph(reply, report, staged?.edges);
       progress('resolve', 1, 1);
       checkAbort();
     }
 
     const { snapshot } = fresh;
-    const index = await writeSnapshot(this.store, snapshot, [], graph, { signal, onProgress: (d, t) => progress('write', d, t) });
+    const writer = staged?.writer ?? new SnapshotWriter(this.store, snapshot);
+    await writer.write(graph, { signal, onProgress: (d, t) => progress('write', d, t) });
+    const { index } = writer;
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
     this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
@@ -371,6 +384,16 @@ class TreeSitterIndexer implements CodehiveIndexer {
     if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');
     return report;
+  }
+
+  /** Writes the structure a staged resolution answered with (see `ResolveRequest.staged`), after the file rows. */
+  private async writeStructure(fresh: { snapshot: number; files: Promise<void> }, reply: ResolveReply, signal?: AbortSignal): Promise<{ writer: SnapshotWriter; edges: number }> {
+    if (reply.kind !== 'structure') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
+    const structure = await unpackGraph(reply.graph);
+    await fresh.files;
+    const writer = new SnapshotWriter(this.store, fresh.snapshot);
+    await writer.write(structure, { signal });
+    return { writer, edges: structure.edges.length };
   }
 
   /** Parses files in batches across the pool, keeping a bounded number of tasks in flight. */
@@ -443,11 +466,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
 const EMPTY_FACTS = encodeFacts({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
 
 /** The whole resolved graph from a resolve reply, with its counts put in the report. */
-async function receiveGraph(reply: ResolveReply, report: IndexReport): Promise<Awaited<ReturnType<typeof unpackGraph>>> {
+/** `written`: the structural edges a staged resolution's graph leaves out (its nodes are not unpacked either). */
+async function receiveGraph(reply: ResolveReply, report: IndexReport, written?: number): Promise<Awaited<ReturnType<typeof unpackGraph>>> {
   if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
-  const graph = await unpackGraph(reply.graph);
-  report.nodes = graph.nodes.length;
-  report.edges = graph.edges.length;
+  const graph = await unpackGraph(reply.graph, { nodes: written === undefined });
+  report.nodes = reply.graph.nodes.kind.length;
+  report.edges = graph.edges.length + (written ?? 0);
   report.calls = graph.calls;
   return graph;
 }

@@ -161,7 +161,8 @@ export function packGraph(g: Graph): PackedGraph {
  * The rows again, built in slices of about `sliceMs` with a yield to the event loop between them (on the
  * typescript corpus, ~170k rows took the main thread 50–100 ms in one piece).
  */
-export async function unpackGraph(p: PackedGraph, sliceMs = 4): Promise<Graph> {
+export async function unpackGraph(p: PackedGraph, opts: { sliceMs?: number; nodes?: boolean } = {}): Promise<Graph> {
+  const sliceMs = opts.sliceMs ?? 4;
   let t0 = performance.now();
   const due = (i: number) => (i & 1023) === 1023 && performance.now() - t0 > sliceMs;
   const pause = async () => {
@@ -181,8 +182,9 @@ export async function unpackGraph(p: PackedGraph, sliceMs = 4): Promise<Graph> {
   const name = new ColumnReader(pn.name);
   const sig = new ColumnReader(pn.sig);
   const doc = new ColumnReader(pn.doc);
-  const nodes: NodeRow[] = new Array(N);
-  for (let i = 0; i < N; i++) {
+  // Without node rows (`nodes: false`, their writer has them already), only their qualified names are read.
+  const nodes: NodeRow[] = new Array(opts.nodes === false ? 0 : N);
+  for (let i = 0; i < nodes.length; i++) {
     if (due(i)) await pause();
     const parent = pn.parent[i]!;
     nodes[i] = {

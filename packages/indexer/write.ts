@@ -187,44 +187,57 @@ export async function writeFiles(store: Store, snapshot: number, files: FileRow[
   await paced(store, files, (f) => st.insertFile.run(...fileArgs(snapshot, f)), signal, () => {});
 }
 
-/** Writes a complete graph (and `files`, unless written already) into an unpublished snapshot, batch by batch. */
-export async function writeSnapshot(store: Store, snapshot: number, files: FileRow[], graph: Graph, hooks: WriteHooks): Promise<LiveIndex> {
-  const st = new Statements(store);
-  const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
-  const ids = new Map<string, number>();
-  const total = files.length + graph.nodes.length + graph.edges.length + graph.unresolved.length;
-  let done = 0;
-  const inBatches = <T>(rows: T[], write: (row: T) => void, wrap?: (writes: () => void) => void) =>
-    paced(
-      store,
-      rows,
-      write,
-      hooks.signal,
-      (n) => {
-        done += n;
-        hooks.onProgress?.(done, total);
-      },
-      wrap,
-    );
-  await inBatches(files, (f) => st.insertFile.run(...fileArgs(snapshot, f)));
-  await inBatches(graph.nodes, (n) => {
-    const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
-    const id = st.insertNode(snapshot, n, parent);
-    ids.set(n.qname, id);
-    index.nodes.set(n.qname, { id, key: nodeKey(n) });
-  }, (writes) => st.withSearchRows(writes));
-  await inBatches(graph.edges, (e) => {
-    const src = ids.get(e.src);
-    const dst = ids.get(e.dst);
-    if (src !== undefined && dst !== undefined) {
-      pushId(index.edges, edgeKey(e), Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
-    }
-  });
-  await inBatches(graph.unresolved, (u) => {
-    const src = ids.get(u.src);
-    if (src !== undefined) pushId(index.unresolved, unresolvedKey(u), Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
-  });
-  return index;
+/**
+ * Writes a graph into an unpublished snapshot, batch by batch, in as many parts as it comes in (a full index
+ * writes every node and the structural edges while the calls are still being resolved, then the rest). The
+ * ids given to nodes are kept across parts: a later part's edges join an earlier part's nodes.
+ */
+export class SnapshotWriter {
+  readonly index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
+  private readonly ids = new Map<string, number>();
+  private readonly st: Statements;
+
+  constructor(
+    private readonly store: Store,
+    private readonly snapshot: number,
+  ) {
+    this.st = new Statements(store);
+  }
+
+  async write(rows: Pick<Graph, 'nodes' | 'edges' | 'unresolved'>, hooks: WriteHooks = {}): Promise<void> {
+    const { st, ids, index, snapshot } = this;
+    const total = rows.nodes.length + rows.edges.length + rows.unresolved.length;
+    let done = 0;
+    const inBatches = <T>(list: T[], write: (row: T) => void, wrap?: (writes: () => void) => void) =>
+      paced(
+        this.store,
+        list,
+        write,
+        hooks.signal,
+        (n) => {
+          done += n;
+          hooks.onProgress?.(done, total);
+        },
+        wrap,
+      );
+    await inBatches(rows.nodes, (n) => {
+      const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
+      const id = st.insertNode(snapshot, n, parent);
+      ids.set(n.qname, id);
+      index.nodes.set(n.qname, { id, key: nodeKey(n) });
+    }, (writes) => st.withSearchRows(writes));
+    await inBatches(rows.edges, (e) => {
+      const src = ids.get(e.src);
+      const dst = ids.get(e.dst);
+      if (src !== undefined && dst !== undefined) {
+        pushId(index.edges, edgeKey(e), Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+      }
+    });
+    await inBatches(rows.unresolved, (u) => {
+      const src = ids.get(u.src);
+      if (src !== undefined) pushId(index.unresolved, unresolvedKey(u), Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+    });
+  }
 }
 
 export interface FileChanges {

@@ -185,6 +185,38 @@ function container(p: string): string {
   return posix.dirname(p) === '.' ? PROJECT_QNAME : posix.dirname(p);
 }
 
+/** The project and folder nodes, and the folders' CONTAINS edges. */
+function folderRows(projectName: string, files: ReadonlyArray<{ path: string }>): { nodes: NodeRow[]; edges: EdgeRow[] } {
+  const nodes: NodeRow[] = [
+    { kind: 'Project', name: projectName, qname: PROJECT_QNAME, file: null, parent: null, pos: null, sig: null, exported: false, doc: null },
+  ];
+  const edges: EdgeRow[] = [];
+  const folders = new Set<string>();
+  for (const f of files) {
+    for (let dir = posix.dirname(f.path); dir !== '.' && !folders.has(dir); dir = posix.dirname(dir)) folders.add(dir);
+  }
+  for (const dir of [...folders].sort()) {
+    nodes.push({ kind: 'Folder', name: posix.basename(dir), qname: dir, file: dir, parent: container(dir), pos: null, sig: null, exported: false, doc: null });
+    edges.push(edge('CONTAINS', container(dir), dir));
+  }
+  return { nodes, edges };
+}
+
+function byPath<F extends { path: string }>(files: readonly F[]): F[] {
+  return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Every node of the project's graph and its structural edges (CONTAINS, DEFINES, DEFINES_METHOD): what
+ * depends on each file's facts alone, not on resolution. They are the graph's first rows, exactly as
+ * `resolveProject` orders them, so a full index can write them while the calls are being resolved.
+ */
+export function structuralRows(input: Pick<ResolveInput, 'projectName' | 'files'>): Pick<Graph, 'nodes' | 'edges'> {
+  const files = byPath(input.files);
+  const folders = folderRows(input.projectName, files);
+  return structure(folders.nodes, folders.edges, files.map((f) => fileRows(f.path, f.facts)));
+}
+
 export function resolveProject(input: ResolveInput): Resolution {
   return new Resolver(input).run();
 }
@@ -209,9 +241,8 @@ class Resolver {
   private mergedType = new Map<number, number>();
 
   constructor(private readonly input: ResolveInput) {
-    const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     this.qnames = [];
-    this.files = sorted.map((f, i) => {
+    this.files = byPath(input.files).map((f, i) => {
       this.fileIndex.set(f.path, i);
       const facts = f.facts;
       const entry = { path: f.path, facts, base: this.defs.length, rows: fileRows(f.path, facts) };
@@ -224,7 +255,7 @@ class Resolver {
 
   run(): Resolution {
     this.indexMembers();
-    const folders = this.folders();
+    const folders = folderRows(this.input.projectName, this.files);
     const importEdges = this.imports();
     // Only heritage edges can repeat (`implements A, A`; a type named twice): the structural edges are one per
     // qualified name and the IMPORTS edges one per file pair, so deduplicating those was wasted work.
@@ -248,23 +279,6 @@ class Resolver {
   }
 
   // ---- nodes and structural edges ------------------------------------------------------------------------
-
-  /** The project and folder nodes, and the folders' CONTAINS edges. */
-  private folders(): { nodes: NodeRow[]; edges: EdgeRow[] } {
-    const nodes: NodeRow[] = [
-      { kind: 'Project', name: this.input.projectName, qname: PROJECT_QNAME, file: null, parent: null, pos: null, sig: null, exported: false, doc: null },
-    ];
-    const edges: EdgeRow[] = [];
-    const folders = new Set<string>();
-    for (const f of this.files) {
-      for (let dir = posix.dirname(f.path); dir !== '.' && !folders.has(dir); dir = posix.dirname(dir)) folders.add(dir);
-    }
-    for (const dir of [...folders].sort()) {
-      nodes.push({ kind: 'Folder', name: posix.basename(dir), qname: dir, file: dir, parent: container(dir), pos: null, sig: null, exported: false, doc: null });
-      edges.push(edge('CONTAINS', container(dir), dir));
-    }
-    return { nodes, edges };
-  }
 
   /** The IMPORTS edges: which files each file's module references reach. */
   private imports(): EdgeRow[] {
@@ -642,18 +656,9 @@ class Resolver {
  * then IMPORTS and heritage, then the calls file by file.
  */
 function flatGraph(rest: ProjectRows, parts: FilePart[]): Graph {
-  const nodes: NodeRow[] = [...rest.nodes];
-  const edges: EdgeRow[] = [...rest.folderEdges];
+  const { nodes, edges } = structure(rest.nodes, rest.folderEdges, parts.map((p) => p.own));
   const unresolved: UnresolvedRow[] = [];
   const calls = { resolved: 0, unresolved: 0 };
-  for (const p of parts) {
-    nodes.push(p.own.fileNode);
-    edges.push(p.own.fileEdge);
-  }
-  for (const p of parts) {
-    for (const n of p.own.defNodes) nodes.push(n);
-    for (const e of p.own.defEdges) edges.push(e);
-  }
   for (const e of rest.links) edges.push(e);
   for (const p of parts) {
     for (const e of p.calls.edges) edges.push(e);
@@ -662,6 +667,21 @@ function flatGraph(rest: ProjectRows, parts: FilePart[]): Graph {
     calls.unresolved += p.calls.missed;
   }
   return { nodes, edges, unresolved, calls };
+}
+
+/** Every node, and the structural edges, in the graph's order (see `flatGraph`). */
+function structure(folderNodes: NodeRow[], folderEdges: EdgeRow[], files: FileRows[]): Pick<Graph, 'nodes' | 'edges'> {
+  const nodes: NodeRow[] = [...folderNodes];
+  const edges: EdgeRow[] = [...folderEdges];
+  for (const f of files) {
+    nodes.push(f.fileNode);
+    edges.push(f.fileEdge);
+  }
+  for (const f of files) {
+    for (const n of f.defNodes) nodes.push(n);
+    for (const e of f.defEdges) edges.push(e);
+  }
+  return { nodes, edges };
 }
 
 function edge(type: EdgeRow['type'], src: string, dst: string): EdgeRow {

@@ -16,7 +16,7 @@
  */
 import { decodeFacts, type FileFacts } from '../facts.js';
 import { packGraph, type PackedGraph } from '../transfer.js';
-import { edgeKey, resolveProject, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
+import { edgeKey, resolveProject, structuralRows, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
 import { planReuse } from './reuse.js';
 
 export interface ResolveRequest {
@@ -42,6 +42,18 @@ export interface ResolveRequest {
    * snapshot in short paced ones.
    */
   maxDeltaRows?: number;
+  /**
+   * With `base` null: answer at once with the graph's structural rows (`structure`: every node, and the
+   * CONTAINS/DEFINES edges), and resolve when the `ResolveRest` that must follow asks. The main thread writes
+   * the structural rows meanwhile, on the core the resolution leaves idle.
+   */
+  staged?: boolean;
+}
+
+/** The second half of a staged request: its answer holds every node but only the rows after the structure. */
+export interface ResolveRest {
+  project: number;
+  rest: true;
 }
 
 /** The rows that differ between the base graph and the new one. Upserted nodes keep the graph's order. */
@@ -56,7 +68,11 @@ export interface GraphDelta {
   calls: Graph['calls'];
 }
 
-export type ResolveReply = { kind: 'stale' } | { kind: 'graph'; graph: PackedGraph } | { kind: 'delta'; delta: GraphDelta };
+export type ResolveReply =
+  | { kind: 'stale' }
+  | { kind: 'graph'; graph: PackedGraph }
+  | { kind: 'delta'; delta: GraphDelta }
+  | { kind: 'structure'; graph: PackedGraph };
 
 interface ProjectMemory {
   gen: number;
@@ -65,6 +81,8 @@ interface ProjectMemory {
   rows: GraphRows | null;
   /** What the next run needs to resolve only the files a change can affect (resolve/reuse.ts). */
   last: Pick<Resolution, 'calls' | 'configs' | 'configReads'> | null;
+  /** A staged request whose structure was answered, waiting for its `ResolveRest`. */
+  staged: { req: ResolveRequest; nodes: number; edges: number } | null;
 }
 
 /**
@@ -84,11 +102,15 @@ const MAX_PROJECTS = 2;
 export class ResolveSessions {
   private readonly projects = new Map<number, ProjectMemory>();
 
-  handle(req: ResolveRequest): ResolveReply {
+  handle(msg: ResolveRequest | ResolveRest): ResolveReply {
+    return 'rest' in msg ? this.rest(msg) : this.request(msg);
+  }
+
+  private request(req: ResolveRequest): ResolveReply {
     let mem = this.projects.get(req.project);
     if (req.base !== null && (!mem || mem.gen !== req.base)) return { kind: 'stale' };
     if (req.base === null || !mem) {
-      mem = { gen: req.gen, facts: new Map(), rows: null, last: null };
+      mem = { gen: req.gen, facts: new Map(), rows: null, last: null, staged: null };
       this.projects.delete(req.project);
     }
     this.projects.delete(req.project);
@@ -103,9 +125,35 @@ export class ResolveSessions {
     mem.gen = -1;
     mem.rows = null;
     mem.last = null;
+    mem.staged = null;
     for (const p of req.removed) mem.facts.delete(p);
     for (const f of changed) mem.facts.set(f.path, f.facts);
-    const files = [...mem.facts].map(([path, facts]) => ({ path, facts }));
+    if (req.staged && req.base === null) {
+      const { graph } = writable({ ...structuralRows({ projectName: req.projectName, files: factsOf(mem) }), unresolved: [], calls: { resolved: 0, unresolved: 0 } });
+      mem.staged = { req, nodes: graph.nodes.length, edges: graph.edges.length };
+      return { kind: 'structure', graph: packGraph(graph) };
+    }
+    return this.resolve(mem, req, reuse, oldRows);
+  }
+
+  /** Resolves a staged request: the rows after its structure (which `writable` keeps first, in order). */
+  private rest(msg: ResolveRest): ResolveReply {
+    const mem = this.projects.get(msg.project);
+    const staged = mem?.staged;
+    if (!mem || !staged) throw new Error(`no staged resolution of project ${msg.project} to continue`);
+    mem.staged = null;
+    return this.resolve(mem, staged.req, null, null, staged);
+  }
+
+  /** `sent`: the structure a staged request answered with, left out of the graph returned. */
+  private resolve(
+    mem: ProjectMemory,
+    req: ResolveRequest,
+    reuse: ReturnType<typeof planReuse> | null,
+    oldRows: GraphRows | null,
+    sent?: { nodes: number; edges: number },
+  ): ResolveReply {
+    const files = factsOf(mem);
     const resolution = resolveProject({ root: req.root, projectName: req.projectName, files, configs: req.configs, reuse: reuse ?? undefined });
     const last = { calls: resolution.calls, configs: resolution.configs, configReads: resolution.configReads };
 
@@ -121,8 +169,19 @@ export class ResolveSessions {
     mem.rows = { parts: partsByPath(resolution.parts), rest: resolution.rest, nodes };
     mem.last = last;
     mem.gen = req.gen;
-    return { kind: 'graph', graph: packGraph(graph) };
+    if (!sent) return { kind: 'graph', graph: packGraph(graph) };
+    const next = graph.edges[sent.edges];
+    if (graph.nodes.length !== sent.nodes || (next && STRUCTURAL.has(next.type)) || !graph.edges.slice(0, sent.edges).every((e) => STRUCTURAL.has(e.type))) {
+      throw new Error('a staged resolution does not begin with the structure it sent');
+    }
+    return { kind: 'graph', graph: packGraph({ ...graph, edges: graph.edges.slice(sent.edges) }) };
   }
+}
+
+const STRUCTURAL = new Set<EdgeRow['type']>(['CONTAINS', 'DEFINES', 'DEFINES_METHOD']);
+
+function factsOf(mem: ProjectMemory): Array<{ path: string; facts: FileFacts }> {
+  return [...mem.facts].map(([path, facts]) => ({ path, facts }));
 }
 
 function partsByPath(parts: FilePart[]): Map<string, FilePart> {
