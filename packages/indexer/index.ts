@@ -465,8 +465,10 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
 const EMPTY_FACTS = encodeFacts({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
 
-/** The whole resolved graph from a resolve reply, with its counts put in the report. */
-/** `written`: the structural edges a staged resolution's graph leaves out (its nodes are not unpacked either). */
+/**
+ * The resolved graph from a resolve reply, with its counts put in the report. `written`: the structural edges
+ * of a staged resolution, which its graph leaves out (their writer has its nodes: they are not unpacked).
+ */
 async function receiveGraph(reply: ResolveReply, report: IndexReport, written?: number): Promise<Awaited<ReturnType<typeof unpackGraph>>> {
   if (reply.kind !== 'graph') throw new CodehiveError('INTERNAL', `unexpected resolve reply: ${reply.kind}`);
   const graph = await unpackGraph(reply.graph, { nodes: written === undefined });

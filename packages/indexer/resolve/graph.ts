@@ -278,7 +278,7 @@ class Resolver {
     return { graph, calls: byFile, configs: this.input.configs, configReads: this.modules.reads, resolvedFiles, parts, rest };
   }
 
-  // ---- nodes and structural edges ------------------------------------------------------------------------
+  // ---- imports -------------------------------------------------------------------------------------------
 
   /** The IMPORTS edges: which files each file's module references reach. */
   private imports(): EdgeRow[] {
