@@ -49,6 +49,7 @@ const RESOLVE_IDLE_RETIRE_MS = 5 * 60_000;
 
 interface ProjectCache {
   snapshot: number;
+  /** Without facts (see `FileRow.facts`). */
   files: Map<string, FileRow>;
   /** The discovery that produced `files` (a watcher hint re-stats only its paths against it). */
   disc?: Discovery;
@@ -264,7 +265,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       report.calls = previous.calls ?? report.calls;
       applyDiffOnlyFiles(this.store, project, upsert, report);
       const kept = this.cache.get(project.id);
-      this.cache.set(project.id, { snapshot: project.snapshot!, files: next, disc, graph: kept?.graph, gen: kept?.gen });
+      this.remember(project.id, { snapshot: project.snapshot!, files: next, disc, graph: kept?.graph, gen: kept?.gen });
       return report;
     }
 
@@ -272,7 +273,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const startSnapshot = () => {
       const snapshot = createSnapshot(this.store, project.id);
       building(snapshot);
-      const files = writeFiles(this.store, snapshot, rows, signal);
+      const files = writeFiles(this.store, snapshot, rows, project.snapshot, signal);
       files.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       return { snapshot, files };
     };
@@ -285,7 +286,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const base = !full && prior?.snapshot === project.snapshot && prior.files === live ? (prior.gen ?? null) : null;
     const gen = ++this.gen;
     const liveIndex = inPlace && prior?.snapshot === project.snapshot ? prior.graph : undefined;
-    const changed = results.filter((r) => r.status === 'parsed').map((r) => ({ path: r.path, facts: next.get(r.path)!.facts }));
+    const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
     const request = (from: number | null): ResolveRequest => ({
       project: project.id,
       root: project.root,
@@ -293,7 +294,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       configs: disc.configs,
       base: from,
       gen,
-      files: from === null ? rows.map((f) => ({ path: f.path, facts: f.facts })) : changed,
+      files: from === null ? this.withFacts(rows, project.snapshot) : changed,
       removed: from === null ? [] : removed,
       delta: from !== null && liveIndex !== undefined,
       maxDeltaRows: IN_PLACE_MAX_ROWS,
@@ -338,7 +339,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         if (done) {
           progress('write', 1, 1);
           this.log.debug('index applied in place', { root: project.root, ...done.stats.nodes, edgesAdded: done.stats.edges.added, edgesRemoved: done.stats.edges.removed });
-          this.cache.set(project.id, { snapshot, files: next, disc, graph: done.index, gen });
+          this.remember(project.id, { snapshot, files: next, disc, graph: done.index, gen });
           this.store.checkpoint('index');
           return report;
         }
@@ -359,7 +360,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         const { stats, index } = applied;
         progress('write', 1, 1);
         this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
-        this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
+        this.remember(project.id, { snapshot, files: next, disc, graph: index, gen });
         this.store.checkpoint('index');
         return report;
       }
@@ -379,7 +380,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const { index } = writer;
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
-    this.cache.set(project.id, { snapshot, files: next, disc, graph: index, gen });
+    this.remember(project.id, { snapshot, files: next, disc, graph: index, gen });
     this.store.checkpoint('index');
     if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');
@@ -445,21 +446,44 @@ class TreeSitterIndexer implements CodehiveIndexer {
     return results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /** What a run leaves for the next one; the facts it parsed are dropped (see `FileRow.facts`). */
+  private remember(projectId: number, entry: ProjectCache): void {
+    for (const f of entry.files.values()) f.facts = null;
+    this.cache.set(projectId, entry);
+  }
+
   /** The live snapshot's file rows, from memory or (after a restart) from the database. */
   private liveFiles(projectId: number, snapshot: number): Map<string, FileRow> {
     const cached = this.cache.get(projectId);
     if (cached && cached.snapshot === snapshot) return cached.files;
     const rows = this.store.db
-      .prepare(`SELECT path, language, size, mtime_ms, hash, lines, parse_errors, facts FROM files WHERE snapshot = ?`)
-      .all(snapshot) as Array<{ path: string; language: FileRow['lang']; size: number; mtime_ms: number; hash: string; lines: number; parse_errors: number; facts: string | Buffer | null }>;
+      .prepare(`SELECT path, language, size, mtime_ms, hash, lines, parse_errors FROM files WHERE snapshot = ?`)
+      .all(snapshot) as Array<{ path: string; language: FileRow['lang']; size: number; mtime_ms: number; hash: string; lines: number; parse_errors: number }>;
     const files = new Map<string, FileRow>();
     for (const r of rows) {
-      // A string: written by a version that stored facts as text.
-      const facts = r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts;
-      files.set(r.path, { path: r.path, lang: r.language, size: r.size, mtimeMs: r.mtime_ms, hash: r.hash, lines: r.lines, parseErrors: r.parse_errors, facts });
+      files.set(r.path, { path: r.path, lang: r.language, size: r.size, mtimeMs: r.mtime_ms, hash: r.hash, lines: r.lines, parseErrors: r.parse_errors, facts: null });
     }
     this.cache.set(projectId, { snapshot, files });
     return files;
+  }
+
+  /**
+   * Every file with its facts, for a resolution from scratch: what this run parsed, and the rest read from
+   * the live snapshot (the main thread does not keep them; after a restart, or once the resolve worker has
+   * retired, they are read back here).
+   */
+  private withFacts(rows: FileRow[], live: number | null): Array<{ path: string; facts: Uint8Array }> {
+    const stored = new Map<string, Uint8Array>();
+    if (live !== null && rows.some((f) => f.facts === null)) {
+      const read = this.store.db.prepare(`SELECT path, facts FROM files WHERE snapshot = ?`).all(live) as Array<{ path: string; facts: string | Buffer | null }>;
+      // A string: written by a version that stored facts as text.
+      for (const r of read) stored.set(r.path, r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts);
+    }
+    return rows.map((f) => {
+      const facts = f.facts ?? stored.get(f.path);
+      if (!facts) throw new CodehiveError('INTERNAL', `no stored facts for unchanged file ${f.path}`);
+      return { path: f.path, facts };
+    });
   }
 }
 

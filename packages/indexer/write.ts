@@ -22,7 +22,11 @@ export interface FileRow {
   hash: string;
   lines: number;
   parseErrors: number;
-  facts: Uint8Array;
+  /**
+   * The file's facts when this run parsed it; null when they are the ones stored in the live snapshot's row.
+   * The main thread keeps no facts between runs: the resolve worker holds them, and the database.
+   */
+  facts: Uint8Array | null;
 }
 
 /**
@@ -52,8 +56,10 @@ const TX_BUDGET_MS = 6;
 const DIFF_SLICE_MS = 5;
 
 class Statements {
-  readonly insertFile;
-  readonly upsertFile;
+  private readonly insertFile;
+  private readonly upsertParsedFile;
+  private readonly copyFileFrom;
+  private readonly updateFileStat;
   readonly deleteFile;
   private readonly insertNodeRow;
   readonly updateNode;
@@ -68,7 +74,12 @@ class Statements {
     const db = store.db;
     const fileCols = `(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     this.insertFile = db.prepare(`INSERT INTO files${fileCols}`);
-    this.upsertFile = db.prepare(
+    this.copyFileFrom = db.prepare(
+      `INSERT INTO files(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts)
+       SELECT ?, path, ?, ?, ?, ?, ?, ?, facts FROM files WHERE snapshot = ? AND path = ?`,
+    );
+    this.updateFileStat = db.prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
+    this.upsertParsedFile = db.prepare(
       `INSERT INTO files${fileCols} ON CONFLICT(snapshot, path) DO UPDATE SET language = excluded.language, size = excluded.size,
        mtime_ms = excluded.mtime_ms, hash = excluded.hash, lines = excluded.lines, parse_errors = excluded.parse_errors, facts = excluded.facts`,
     );
@@ -93,6 +104,25 @@ class Statements {
    * a new segment at the end of every statement that touched it (store/schema.ts), so one statement per
    * row held a 150-file incremental write 85-400 ms.
    */
+  /**
+   * A file row of `snapshot`; one without facts takes its facts from its row in `from` (the live snapshot,
+   * where the run found the file unchanged).
+   */
+  insertFileRow(snapshot: number, f: FileRow, from: number | null): void {
+    if (f.facts !== null) {
+      this.insertFile.run(...fileArgs(snapshot, f));
+      return;
+    }
+    const copied = from === null ? 0 : this.copyFileFrom.run(snapshot, f.lang, f.size, f.mtimeMs, f.hash, f.lines, f.parseErrors, from, f.path).changes;
+    if (copied !== 1) throw new CodehiveError('INTERNAL', `no stored facts for unchanged file ${f.path} (snapshot ${from})`);
+  }
+
+  /** A live snapshot's file row after a run: a parsed file's whole row, an unchanged one's new size and mtime. */
+  upsertFile(snapshot: number, f: FileRow): void {
+    if (f.facts !== null) this.upsertParsedFile.run(...fileArgs(snapshot, f));
+    else this.updateFileStat.run(f.size, f.mtimeMs, snapshot, f.path);
+  }
+
   deleteRows(table: 'nodes' | 'edges' | 'unresolved_calls', ids: number[]): void {
     if (ids.length) this.deleteIn[table].run(JSON.stringify(ids));
   }
@@ -179,12 +209,13 @@ async function paced<T>(
 }
 
 /**
- * The file rows (with their facts) of an unpublished snapshot: they need no resolution, so the indexer writes
- * them while the resolve worker runs, on the core the main thread would otherwise leave idle.
+ * The file rows of an unpublished snapshot, with their facts (an unchanged file's copied from its row in
+ * `from`, the live snapshot): they need no resolution, so the indexer writes them while the resolve worker
+ * runs, on the core the main thread would otherwise leave idle.
  */
-export async function writeFiles(store: Store, snapshot: number, files: FileRow[], signal?: AbortSignal): Promise<void> {
+export async function writeFiles(store: Store, snapshot: number, files: FileRow[], from: number | null, signal?: AbortSignal): Promise<void> {
   const st = new Statements(store);
-  await paced(store, files, (f) => st.insertFile.run(...fileArgs(snapshot, f)), signal, () => {});
+  await paced(store, files, (f) => st.insertFileRow(snapshot, f, from), signal, () => {});
 }
 
 /**
@@ -389,7 +420,7 @@ export async function applyDiff(
         const src = idOf(u.src);
         if (src !== null) pushId(index.unresolved, unresolvedKeys[i]!, Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
       }
-      for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
+      for (const f of files.upsert) st.upsertFile(snapshot, f);
       for (const p of files.remove) st.deleteFile.run(snapshot, p);
       extra();
     }),
@@ -482,7 +513,7 @@ export async function applyDelta(
           if (src === null) throw new Error(`delta unresolved call without caller: ${u.src}`);
           added.unresolved.push(Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
         });
-        for (const f of files.upsert) st.upsertFile.run(...fileArgs(snapshot, f));
+        for (const f of files.upsert) st.upsertFile(snapshot, f);
         for (const p of files.remove) st.deleteFile.run(snapshot, p);
   extra();
       }),

@@ -150,8 +150,15 @@ describe('incremental == from scratch (zod v3)', () => {
     const added = copies.flatMap((c) => (readdirSync(join(root, c), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => `${c}/${f}`));
     // ~9k new rows: the resolve worker answers with the whole graph instead of a delta.
     let before = snapshot();
+    const factsOf = (snap: number) =>
+      new Map((env.store.db.prepare(`SELECT path, facts FROM files WHERE snapshot = ?`).all(snap) as Array<{ path: string; facts: Buffer }>).map((r) => [r.path, r.facts]));
+    const unchanged = factsOf(before);
     await expectIncrementalEqualsScratch(added);
     expect(snapshot()).not.toBe(before);
+    // The unchanged files' facts, which the main thread no longer holds, were copied from the old snapshot.
+    const copied = factsOf(snapshot());
+    expect(unchanged.size).toBeGreaterThan(10);
+    for (const [path, facts] of unchanged) expect(copied.get(path)?.equals(facts), path).toBe(true);
     // Without a delta (after a restart) the whole-graph diff is planned, found too large and not applied.
     const restarted = createIndexer(env.store, settings(), silentLog);
     try {
