@@ -552,6 +552,10 @@ export interface SoakReport {
     /** Over every sample of the last lifetime after its warm-up, transient peaks included (informative). */
     allSamplesSlopeMbPerMin: number | null;
     allSamplesSlopeSe: number | null;
+    /** Over the first settled sample after each trim (firstAfterEachTrim; informative). */
+    restingSlopeMbPerMin: number | null;
+    restingSlopeSe: number | null;
+    restingSamples: number;
     tailSamples: number;
     anonSlopeMbPerMin: number | null;
     fileSlopeMbPerMin: number | null;
@@ -1129,6 +1133,7 @@ class Soak {
     const baseline = settledSamples(tail);
     const rssSlope = pooledSlope([baseline], (s) => s.rssMb);
     const rssAllSlope = pooledSlope([tail], (s) => s.rssMb);
+    const restingSlope = pooledSlope([firstAfterEachTrim(baseline)], (s) => s.rssMb);
     const heapSlope = pooledSlope([baseline], (s) => s.heapMb);
     const anonSlope = pooledSlope([baseline], (s) => s.rssAnonMb);
     const fileSlope = pooledSlope([baseline], (s) => s.rssFileMb);
@@ -1246,6 +1251,9 @@ class Soak {
         slopeSe: rssSlope.se === null ? null : round3(rssSlope.se),
         allSamplesSlopeMbPerMin: rssAllSlope.slope === null ? null : round3(rssAllSlope.slope),
         allSamplesSlopeSe: rssAllSlope.se === null ? null : round3(rssAllSlope.se),
+        restingSlopeMbPerMin: restingSlope.slope === null ? null : round3(restingSlope.slope),
+        restingSlopeSe: restingSlope.se === null ? null : round3(restingSlope.se),
+        restingSamples: restingSlope.n,
         tailSamples: tail.length,
         anonSlopeMbPerMin: anonSlope.slope === null ? null : round3(anonSlope.slope),
         fileSlopeMbPerMin: fileSlope.slope === null ? null : round3(fileSlope.slope),
@@ -1412,6 +1420,16 @@ const SETTLE_QUIET_MS = 15_000;
  * samples is seen by no sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
  * end, so this is where it shows, and the peaks' timing no longer sways the slope.
  */
+/**
+ * Of settled samples, the first after each trim: the daemon's resting RSS just after it gave memory back.
+ * Informative beside the judged slope: later samples of a quiet spell climb back by what queries allocate
+ * and touch between two trims (SQLite's page cache refilling, buffers, free malloc pages reused; +5 MB on
+ * average and up to +40 MB in 16-session soaks), so where they fall sways the judged slope; these do not.
+ */
+export function firstAfterEachTrim<S extends { trims: number | null }>(settled: S[]): S[] {
+  return settled.filter((s, i) => s.trims !== null && (i === 0 || settled[i - 1]!.trims !== s.trims));
+}
+
 export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; bytesReadSinceTrim?: number | null }>(samples: S[]): S[] {
   const trims = samples.some((s) => (s.trims ?? 0) > 0);
   const out: S[] = [];
@@ -1484,7 +1502,7 @@ export function formatReport(r: SoakReport): string {
   L.push(`latency (ms)        calls     p50     p99     max`);
   for (const l of r.latency) L.push(`  ${l.tool.padEnd(18)}${String(l.calls).padStart(6)}${String(l.p50).padStart(8)}${String(l.p99).padStart(8)}${String(Math.round(l.max)).padStart(8)}`);
   L.push(
-    `RSS: ${r.rss.min}–${r.rss.max} MB; baseline slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} settled of ${r.rss.tailSamples} samples, ${r.rss.spanSec} s); all samples ${r.rss.allSamplesSlopeMbPerMin ?? 'n/a'} ± ${r.rss.allSamplesSlopeSe ?? '-'}, ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, baseline slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`,
+    `RSS: ${r.rss.min}–${r.rss.max} MB; baseline slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} settled of ${r.rss.tailSamples} samples, ${r.rss.spanSec} s); right after each trim ${r.rss.restingSlopeMbPerMin ?? 'n/a'} ± ${r.rss.restingSlopeSe ?? '-'} (${r.rss.restingSamples} samples); all samples ${r.rss.allSamplesSlopeMbPerMin ?? 'n/a'} ± ${r.rss.allSamplesSlopeSe ?? '-'}, ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, baseline slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`,
   );
   L.push(
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,

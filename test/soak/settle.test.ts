@@ -4,7 +4,7 @@
  * Synthetic series shaped like real soak samples (every 3 s; a full index holds ~150 MB for ~30 s).
  */
 import { describe, expect, test } from 'vitest';
-import { pooledSlope, settledSamples } from '../../bench/soak.js';
+import { firstAfterEachTrim, pooledSlope, settledSamples } from '../../bench/soak.js';
 import { HEAVY_JOB_BYTES } from '../../daemon/memory-release.js';
 
 interface S {
@@ -73,5 +73,17 @@ describe('settled-baseline RSS slope', () => {
     expect(settled.length).toBe(xs.filter((s) => s.bytesReadSinceTrim <= HEAVY_JOB_BYTES).length);
     // Without the daemon's count the job is invisible to the samples, and its memory reads as baseline.
     expect(settledSamples(xs.map(({ bytesReadSinceTrim: _, ...s }) => s)).some((s) => s.rssMb > 300)).toBe(true);
+  });
+
+  test('the first settled sample after each trim is the resting RSS, whatever the quiet spell adds after it', () => {
+    // A trim every 15 s; between two trims, queries touch memory again: +3 MB a sample. No leak.
+    const xs: S[] = [];
+    for (let t = 0; t <= 300_000; t += 3_000) xs.push({ t, jobs: 0, trims: Math.floor(t / 15_000), rssMb: 300 + ((t / 3_000) % 5) * 3 });
+    const resting = firstAfterEachTrim(settledSamples(xs));
+    expect(resting.map((s) => s.trims)).toEqual([...new Set(xs.map((s) => s.trims))]);
+    expect(resting.every((s) => s.rssMb === 300)).toBe(true);
+    // A leak still shows in them.
+    const leaking = xs.map((s) => ({ ...s, rssMb: s.rssMb + (3 * s.t) / 60_000 }));
+    expect(slope(firstAfterEachTrim(settledSamples(leaking)))).toBeGreaterThan(2.5);
   });
 });
