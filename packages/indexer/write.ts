@@ -100,11 +100,6 @@ class Statements {
   }
 
   /**
-   * Deletes rows by id in one statement: a node's delete trigger writes the full-text index, and FTS5 writes
-   * a new segment at the end of every statement that touched it (store/schema.ts), so one statement per
-   * row held a 150-file incremental write 85-400 ms.
-   */
-  /**
    * A file row of `snapshot`; one without facts takes its facts from its row in `from` (the live snapshot,
    * where the run found the file unchanged).
    */
@@ -123,6 +118,11 @@ class Statements {
     else this.updateFileStat.run(f.size, f.mtimeMs, snapshot, f.path);
   }
 
+  /**
+   * Deletes rows by id in one statement: a node's delete trigger writes the full-text index, and FTS5 writes
+   * a new segment at the end of every statement that touched it (store/schema.ts), so one statement per
+   * row held a 150-file incremental write 85-400 ms.
+   */
   deleteRows(table: 'nodes' | 'edges' | 'unresolved_calls', ids: number[]): void {
     if (ids.length) this.deleteIn[table].run(JSON.stringify(ids));
   }
