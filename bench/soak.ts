@@ -1413,6 +1413,17 @@ function pct(xs: number[], p: number): number {
 const SETTLE_QUIET_MS = 15_000;
 
 /**
+ * Of settled samples, the first after each trim: the daemon's resting RSS just after it gave memory back.
+ * Informative beside the judged slope: later samples of a quiet spell climb back by what queries allocate
+ * and touch between two trims (SQLite's page cache refilling, buffers, free malloc pages reused; +5 MB on
+ * average and up to +40 MB in 16-session soaks), so where they fall sways the judged slope. These are one
+ * per trim: fewer, so noisier, but not swayed by how long the spells last.
+ */
+export function firstAfterEachTrim<S extends { trims: number | null }>(settled: S[]): S[] {
+  return settled.filter((s, i) => s.trims !== null && (i === 0 || settled[i - 1]!.trims !== s.trims));
+}
+
+/**
  * The samples taken at the daemon's resting baseline: no index job running, and the memory of the last
  * job given back — a malloc trim has run since the last sample that saw a job (daemon/memory-release.ts),
  * or, without trims, 15 s have passed; and, as the daemon counts them, jobs that ended since its last trim
@@ -1420,16 +1431,6 @@ const SETTLE_QUIET_MS = 15_000;
  * samples is seen by no sample). A full index or a checkout holds 100–170 MB more for 10–40 s; a leak is what stays after they
  * end, so this is where it shows, and the peaks' timing no longer sways the slope.
  */
-/**
- * Of settled samples, the first after each trim: the daemon's resting RSS just after it gave memory back.
- * Informative beside the judged slope: later samples of a quiet spell climb back by what queries allocate
- * and touch between two trims (SQLite's page cache refilling, buffers, free malloc pages reused; +5 MB on
- * average and up to +40 MB in 16-session soaks), so where they fall sways the judged slope; these do not.
- */
-export function firstAfterEachTrim<S extends { trims: number | null }>(settled: S[]): S[] {
-  return settled.filter((s, i) => s.trims !== null && (i === 0 || settled[i - 1]!.trims !== s.trims));
-}
-
 export function settledSamples<S extends { t: number; jobs: number | null; trims: number | null; bytesReadSinceTrim?: number | null }>(samples: S[]): S[] {
   const trims = samples.some((s) => (s.trims ?? 0) > 0);
   const out: S[] = [];

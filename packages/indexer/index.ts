@@ -475,7 +475,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
   private withFacts(rows: FileRow[], live: number | null): Array<{ path: string; facts: Uint8Array }> {
     const stored = new Map<string, Uint8Array>();
     if (live !== null && rows.some((f) => f.facts === null)) {
-      const read = this.store.db.prepare(`SELECT path, facts FROM files WHERE snapshot = ?`).all(live) as Array<{ path: string; facts: string | Buffer | null }>;
+      const read = this.store.stmt(`SELECT path, facts FROM files WHERE snapshot = ?`).all(live) as Array<{ path: string; facts: string | Buffer | null }>;
       // A string: written by a version that stored facts as text.
       for (const r of read) stored.set(r.path, r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts);
     }
