@@ -506,6 +506,9 @@ interface Sample {
   mainHeapTotalMb: number | null;
   parseHeapTotalMb: number | null;
   resolveHeapTotalMb: number | null;
+  /** malloc's bytes in use and free over every arena (MB; null without glibc ≥ 2.33). */
+  mallocInUseMb: number | null;
+  mallocFreeMb: number | null;
   /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
   trims: number | null;
   /** Files parsed by the index jobs that ended since the daemon's last trim (null: it does not say). */
@@ -569,8 +572,11 @@ export interface SoakReport {
     samplesUsed: number;
   };
   heap: { slopeMbPerMin: number | null; max: number | null };
-  /** Slopes (MB/min, same tail) of the committed V8 heaps by thread, and of the anonymous memory outside them. */
-  anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; outsideHeaps: number | null };
+  /**
+   * Slopes (MB/min, same tail) of the committed V8 heaps by thread, of the anonymous memory outside them, and
+   * of what malloc holds there: in use (memory kept) and free (freed, resident until a trim or reused).
+   */
+  anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; outsideHeaps: number | null; mallocInUse: number | null; mallocFree: number | null };
   fds: { drift: number | null; nonSocketMin: number | null; nonSocketMax: number | null; loopsMax: number | null; maxSocketsPerSession: number | null };
   wal: { maxBytes: number; limitBytes: number; allowanceBytes: number; maxDbBytes: number };
   eventLoop: { maxP99Ms: number | null; maxMs: number | null; worstWindowAtSec: number | null };
@@ -899,6 +905,8 @@ class Soak {
       mainHeapTotalMb: null,
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
+      mallocInUseMb: null,
+      mallocFreeMb: null,
       trims: null,
       bytesReadSinceTrim: null,
       fds: null,
@@ -938,6 +946,8 @@ class Soak {
           s.mainHeapTotalMb = mb(st.memory.heapTotalBytes);
           s.parseHeapTotalMb = mb(st.indexer?.parseHeap?.totalBytes);
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
+          s.mallocInUseMb = mb(st.memory.malloc?.inUseBytes);
+          s.mallocFreeMb = mb(st.memory.malloc?.freeBytes);
           s.trims = st.memory.release?.trims ?? null;
           // Without trims (no glibc) the count only grows: settle by time instead.
           s.bytesReadSinceTrim = st.memory.release?.available ? (st.memory.release.bytesReadSinceTrim ?? null) : null;
@@ -1150,6 +1160,8 @@ class Soak {
       parseHeap: partSlope((s) => s.parseHeapTotalMb),
       resolveHeap: partSlope((s) => s.resolveHeapTotalMb),
       outsideHeaps: partSlope(outsideHeaps),
+      mallocInUse: partSlope((s) => s.mallocInUseMb),
+      mallocFree: partSlope((s) => s.mallocFreeMb),
     };
     const pooledRss = pooledSlope([...segments.values()], (s) => s.rssMb);
     const tailSpan = tail.length ? round1((tail[tail.length - 1]!.t - tail[0]!.t) / 1000) : 0;
@@ -1336,7 +1348,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'mallocInUseMb', 'mallocFreeMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1507,7 +1519,7 @@ export function formatReport(r: SoakReport): string {
   );
   L.push(
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
-    `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}`,
+    `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}, of which malloc in use ${r.anonParts.mallocInUse ?? 'n/a'}, malloc free ${r.anonParts.mallocFree ?? 'n/a'}`,
   );
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mb(r.wal.maxBytes)} (limit ${mb(r.wal.limitBytes)}, allowance ${mb(r.wal.allowanceBytes)}); db max ${mb(r.wal.maxDbBytes)}`);

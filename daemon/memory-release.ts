@@ -1,5 +1,5 @@
 /**
- * Trims malloc's arenas (packages/config/malloc-trim.ts) after indexing: a few seconds after a job ends, when
+ * Trims malloc's arenas (packages/config/glibc-malloc.ts) after indexing: a few seconds after a job ends, when
  * the parse workers that did heavy work have been replaced and V8 has had a chance to free the job's garbage,
  * if no job runs by then. Agents that keep editing keep jobs coming (the 16-session soak: one every 1-2 s,
  * rarely 3 s apart), so a trim waits for quiet at most MAX_WAIT_MS. And trims are MIN_INTERVAL_MS apart:
@@ -8,7 +8,7 @@
  * Status shows what each trim gave back. A trim first runs `beforeTrim` (the daemon empties SQLite's page
  * cache there, so what it held is part of what malloc_trim returns).
  */
-import { mallocTrim, mallocTrimAvailable } from '../packages/config/malloc-trim.js';
+import { mallocTrim, mallocTrimAvailable } from '../packages/config/glibc-malloc.js';
 import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
 import type { Logger } from '../packages/log/index.js';
 

@@ -2,6 +2,7 @@
  * The status report (`GET /v1/status`, `codehive status`): process, database, sessions, projects, jobs.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { mallocStats, type MallocStats } from '../packages/config/glibc-malloc.js';
 import type { SqliteInfo } from '../packages/store/db.js';
 import type { IndexerThreads } from '../packages/indexer/api.js';
 import type { MemoStats } from '../packages/store/memo.js';
@@ -36,8 +37,11 @@ export interface DaemonStatus {
   socket: string;
   cacheDir: string;
   logFile: string;
-  /** The main thread's V8 heap; the worker threads' heaps are under `indexer`. */
-  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; release: MemoryReleaseStats };
+  /**
+   * The main thread's V8 heap (the worker threads' heaps are under `indexer`); malloc's totals over every
+   * thread (null without glibc ≥ 2.33); the trims that return malloc's free pages.
+   */
+  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; malloc: MallocStats | null; release: MemoryReleaseStats };
   /** Event-loop delay over the window since the previous status read (see EventLoopMonitor). */
   eventLoop: EventLoopStats;
   sqlite: SqliteInfo & { path: string; openedBy: string };
@@ -120,7 +124,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     socket: d.socketPath,
     cacheDir: d.paths.dir,
     logFile: d.paths.daemonLog,
-    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, release: d.memory.stats() },
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, malloc: mallocStats(), release: d.memory.stats() },
     eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
