@@ -144,6 +144,7 @@ function formatStatus(s: DaemonStatus): string {
     `  cache dir  ${s.cacheDir}`,
     `  log        ${s.logFile}`,
     `  memory     rss ${bytes(s.memory.rssBytes)} · V8 heaps used/committed: ${heaps(s)}`,
+    ...(s.memory.malloc ? [`  malloc     in use ${bytes(s.memory.malloc.inUseBytes)} · free ${bytes(s.memory.malloc.freeBytes)} (kept for reuse; a trim returns its whole pages) · mmapped ${bytes(s.memory.malloc.mmappedBytes)}`] : []),
     ...(s.memory.release ? [`  malloc trim ${trimLine(s.memory.release)}`] : []),
     ...(s.eventLoop ? [`  event loop delay p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms (last ${duration(s.eventLoop.windowMs)})`] : []),
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,

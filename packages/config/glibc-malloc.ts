@@ -21,7 +21,8 @@ import { createRequire } from 'node:module';
 /** koffi's binding: `async` runs the call on libuv's thread pool. */
 type Trim = { async(pad: number, done: (err: unknown, released: number) => void): void };
 
-type MallInfo2 = () => { arena: number | bigint; hblkhd: number | bigint; uordblks: number | bigint; fordblks: number | bigint };
+/** The fields of `struct mallinfo2` read here (koffi returns every field; size_t may come as a bigint). */
+type MallInfo2 = () => { hblkhd: number | bigint; uordblks: number | bigint; fordblks: number | bigint };
 
 interface Glibc {
   trim: Trim;

@@ -65,8 +65,12 @@ describe('a real MCP client through the shim', () => {
     // Memory by thread: the main heap (committed ≥ used) and the heaps the indexer's workers reported.
     expect(json.memory.heapTotalBytes).toBeGreaterThanOrEqual(json.memory.heapUsedBytes);
     expect(json.indexer.parseHeap.totalBytes).toBeGreaterThan(0);
+    // And malloc's totals (glibc here): SQLite, tree-sitter and Node's buffers hold megabytes in use.
+    expect(json.memory.malloc.inUseBytes).toBeGreaterThan(1024 * 1024);
+    expect(json.memory.malloc.freeBytes).toBeGreaterThanOrEqual(0);
     const text = (await runCli(t, ['status'])).stdout;
     expect(text).toMatch(/memory {5}rss [\d.]+ MiB · V8 heaps used\/committed: main \d+\/\d+ MiB, parse \d+\/\d+ MiB, resolve \d+\/\d+ MiB/);
+    expect(text).toMatch(/malloc {5}in use [\d.]+ MiB · free [\d.]+ (B|KiB|MiB|GiB) /);
   });
 
   it('the shim stays thin: serving calls never loads SQLite into it (only the daemon opens the database)', async () => {
