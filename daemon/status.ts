@@ -108,7 +108,7 @@ export class EventLoopMonitor {
 
 export function buildStatus(d: Daemon): DaemonStatus {
   const mem = process.memoryUsage();
-  const counts = d.store.db.prepare(
+  const counts = d.store.stmt(
     `SELECT (SELECT COUNT(*) FROM files WHERE snapshot = @s) AS files,
             (SELECT COUNT(*) FROM nodes WHERE snapshot = @s AND kind NOT IN ('Project','Folder','File')) AS symbols`,
   );

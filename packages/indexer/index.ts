@@ -325,8 +325,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
     if (!fresh) {
       const snapshot = project.snapshot!;
       const extra = () => {
-        this.store.db
-          .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+        this.store
+          .stmt(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
           .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
       };
       if (reply.kind === 'delta') {
@@ -456,8 +456,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
   private liveFiles(projectId: number, snapshot: number): Map<string, FileRow> {
     const cached = this.cache.get(projectId);
     if (cached && cached.snapshot === snapshot) return cached.files;
-    const rows = this.store.db
-      .prepare(`SELECT path, language, size, mtime_ms, hash, lines, parse_errors FROM files WHERE snapshot = ?`)
+    const rows = this.store
+      .stmt(`SELECT path, language, size, mtime_ms, hash, lines, parse_errors FROM files WHERE snapshot = ?`)
       .all(snapshot) as Array<{ path: string; language: FileRow['lang']; size: number; mtime_ms: number; hash: string; lines: number; parse_errors: number }>;
     const files = new Map<string, FileRow>();
     for (const r of rows) {
@@ -523,10 +523,10 @@ function emptyReport(project: ProjectRow, mode: IndexReport['mode']): IndexRepor
 /** An incremental run that found no content change: refresh mtimes and the project row, nothing else. */
 function applyDiffOnlyFiles(store: Store, project: ProjectRow, upsert: FileRow[], report: IndexReport): void {
   store.write(() => {
-    const update = store.db.prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
+    const update = store.stmt(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
     for (const f of upsert) update.run(f.size, f.mtimeMs, project.snapshot, f.path);
-    store.db
-      .prepare(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+    store
+      .stmt(`UPDATE projects SET state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
       .run(Date.now(), report.gitHead, JSON.stringify(report), project.id);
   });
 }

@@ -71,32 +71,34 @@ class Statements {
   private firstNewNode: number | undefined;
 
   constructor(store: Store) {
-    const db = store.db;
+    // The store's cached statements: a job made these ~15 afresh (agents' edits: one job every 1-2 s), each
+    // compiled again and its memory held in the main malloc arena until V8 collected the wrapper.
+    const prepare = (sql: string) => store.stmt(sql);
     const fileCols = `(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    this.insertFile = db.prepare(`INSERT INTO files${fileCols}`);
-    this.copyFileFrom = db.prepare(
+    this.insertFile = prepare(`INSERT INTO files${fileCols}`);
+    this.copyFileFrom = prepare(
       `INSERT INTO files(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts)
        SELECT ?, path, ?, ?, ?, ?, ?, ?, facts FROM files WHERE snapshot = ? AND path = ?`,
     );
-    this.updateFileStat = db.prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
-    this.upsertParsedFile = db.prepare(
+    this.updateFileStat = prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
+    this.upsertParsedFile = prepare(
       `INSERT INTO files${fileCols} ON CONFLICT(snapshot, path) DO UPDATE SET language = excluded.language, size = excluded.size,
        mtime_ms = excluded.mtime_ms, hash = excluded.hash, lines = excluded.lines, parse_errors = excluded.parse_errors, facts = excluded.facts`,
     );
-    this.deleteFile = db.prepare(`DELETE FROM files WHERE snapshot = ? AND path = ?`);
-    this.insertNodeRow = db.prepare(
+    this.deleteFile = prepare(`DELETE FROM files WHERE snapshot = ? AND path = ?`);
+    this.insertNodeRow = prepare(
       `INSERT INTO nodes(snapshot, kind, name, qname, file, parent, start_line, start_col, end_line, end_col, signature, exported, doc, words)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.updateNode = db.prepare(
+    this.updateNode = prepare(
       `UPDATE nodes SET kind = ?, name = ?, file = ?, parent = ?, start_line = ?, start_col = ?, end_line = ?, end_col = ?,
        signature = ?, exported = ?, doc = ?, words = ? WHERE id = ?`,
     );
-    this.insertEdge = db.prepare(`INSERT INTO edges(snapshot, type, src, dst, line, strategy, confidence, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.insertUnresolved = db.prepare(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
-    const deleteIn = (table: string) => db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
+    this.insertEdge = prepare(`INSERT INTO edges(snapshot, type, src, dst, line, strategy, confidence, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertUnresolved = prepare(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
+    const deleteIn = (table: string) => prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
     this.deleteIn = { nodes: deleteIn('nodes'), edges: deleteIn('edges'), unresolved_calls: deleteIn('unresolved_calls') };
-    this.searchRowsFrom = db.prepare(SEARCH_ROWS_FOR_NEW_NODES);
+    this.searchRowsFrom = prepare(SEARCH_ROWS_FOR_NEW_NODES);
   }
 
   /**
@@ -541,11 +543,10 @@ export async function applyDelta(
  * index job writes its snapshot, so the pages are consistent.
  */
 async function readLiveIndex(store: Store, snapshot: number): Promise<LiveIndex> {
-  const db = store.db;
   const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
-  await inPages<LiveNode>(db.prepare(LIVE_INDEX_PAGES.nodes), snapshot, (n) => index.nodes.set(n.qname, { id: n.id, key: liveKey(n) }));
-  await inPages<EdgeRow & { id: number }>(db.prepare(LIVE_INDEX_PAGES.edges), snapshot, (e) => pushId(index.edges, edgeKey(e), e.id));
-  await inPages<UnresolvedRow & { id: number }>(db.prepare(LIVE_INDEX_PAGES.unresolved), snapshot, (u) => pushId(index.unresolved, unresolvedKey(u), u.id));
+  await inPages<LiveNode>(store.stmt(LIVE_INDEX_PAGES.nodes), snapshot, (n) => index.nodes.set(n.qname, { id: n.id, key: liveKey(n) }));
+  await inPages<EdgeRow & { id: number }>(store.stmt(LIVE_INDEX_PAGES.edges), snapshot, (e) => pushId(index.edges, edgeKey(e), e.id));
+  await inPages<UnresolvedRow & { id: number }>(store.stmt(LIVE_INDEX_PAGES.unresolved), snapshot, (u) => pushId(index.unresolved, unresolvedKey(u), u.id));
   return index;
 }
 
@@ -606,8 +607,8 @@ function liveKey(n: LiveNode): string {
  * off: each index write adds a segment, and without merging searches slow down and the index grows.
  */
 export async function mergeSearchIndexPaced(store: Store, signal?: AbortSignal): Promise<void> {
-  const merge = store.db.prepare(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('merge', ?)`);
-  const changes = store.db.prepare(`SELECT total_changes() AS n`).pluck();
+  const merge = store.stmt(`INSERT INTO nodes_fts(nodes_fts, rank) VALUES('merge', ?)`);
+  const changes = store.stmt(`SELECT total_changes() AS n`).pluck();
   let pages = 16;
   for (;;) {
     if (signal?.aborted) return;
@@ -628,7 +629,7 @@ export async function mergeSearchIndexPaced(store: Store, signal?: AbortSignal):
  */
 export async function dropSnapshotPaced(store: Store, snapshot: number): Promise<void> {
   for (const table of ['edges', 'unresolved_calls', 'nodes', 'files'] as const) {
-    const del = store.db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ?)`);
+    const del = store.stmt(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ?)`);
     let n = 256;
     for (;;) {
       const t0 = performance.now();
@@ -638,5 +639,5 @@ export async function dropSnapshotPaced(store: Store, snapshot: number): Promise
       await yieldToLoop();
     }
   }
-  store.write(() => store.db.prepare(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
+  store.write(() => store.stmt(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
 }

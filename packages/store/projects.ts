@@ -74,8 +74,8 @@ export function ensureProject(store: Store, root: string): ProjectRow {
   const existing = projectByRoot(store, root);
   if (existing) return existing;
   store.write(() => {
-    store.db
-      .prepare(`INSERT OR IGNORE INTO projects(root, name, created_at) VALUES (?, ?, ?)`)
+    store
+      .stmt(`INSERT OR IGNORE INTO projects(root, name, created_at) VALUES (?, ?, ?)`)
       .run(root, basename(root) || root, Date.now());
   });
   return projectByRoot(store, root)!;
@@ -83,7 +83,7 @@ export function ensureProject(store: Store, root: string): ProjectRow {
 
 export function setProjectState(store: Store, id: number, state: ProjectState, error: string | null = null): void {
   store.write(() => {
-    store.db.prepare(`UPDATE projects SET state = ?, error = ? WHERE id = ?`).run(state, error, id);
+    store.stmt(`UPDATE projects SET state = ?, error = ? WHERE id = ?`).run(state, error, id);
   });
 }
 

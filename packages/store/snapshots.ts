@@ -11,8 +11,8 @@ const DELETE_BATCH = 5000;
 export function createSnapshot(store: Store, projectId: number): number {
   return store.write(
     () =>
-      store.db
-        .prepare(`INSERT INTO snapshots(project_id, created_at, complete) VALUES (?, ?, 0)`)
+      store
+        .stmt(`INSERT INTO snapshots(project_id, created_at, complete) VALUES (?, ?, 0)`)
         .run(projectId, Date.now()).lastInsertRowid as number,
   );
 }
@@ -25,10 +25,10 @@ export function publishSnapshot(
   fields: { indexedAt: number; gitHead: string | null; stats: unknown },
 ): number | null {
   return store.write(() => {
-    const prev = store.db.prepare(`SELECT snapshot FROM projects WHERE id = ?`).get(projectId) as { snapshot: number | null };
-    store.db.prepare(`UPDATE snapshots SET complete = 1 WHERE id = ?`).run(snapshot);
-    store.db
-      .prepare(`UPDATE projects SET snapshot = ?, state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
+    const prev = store.stmt(`SELECT snapshot FROM projects WHERE id = ?`).get(projectId) as { snapshot: number | null };
+    store.stmt(`UPDATE snapshots SET complete = 1 WHERE id = ?`).run(snapshot);
+    store
+      .stmt(`UPDATE projects SET snapshot = ?, state = 'ready', error = NULL, indexed_at = ?, git_head = ?, stats = ? WHERE id = ?`)
       .run(snapshot, fields.indexedAt, fields.gitHead, JSON.stringify(fields.stats), projectId);
     return prev?.snapshot ?? null;
   });
@@ -37,14 +37,14 @@ export function publishSnapshot(
 /** Deletes every row of a snapshot, a batch per transaction, yielding to the event loop in between. */
 export async function dropSnapshot(store: Store, snapshot: number): Promise<void> {
   for (const table of GRAPH_TABLES) {
-    const del = store.db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ${DELETE_BATCH})`);
+    const del = store.stmt(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ${DELETE_BATCH})`);
     for (;;) {
       const { changes } = store.write(() => del.run(snapshot));
       if (changes < DELETE_BATCH) break;
       await yieldToLoop();
     }
   }
-  store.write(() => store.db.prepare(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
+  store.write(() => store.stmt(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
 }
 
 /**
@@ -53,16 +53,16 @@ export async function dropSnapshot(store: Store, snapshot: number): Promise<void
  */
 export function orphanSnapshots(store: Store, inUse: Iterable<number> = []): number[] {
   const busy = new Set(inUse);
-  const rows = store.db
-    .prepare(`SELECT s.id FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.snapshot = s.id)`)
+  const rows = store
+    .stmt(`SELECT s.id FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.snapshot = s.id)`)
     .all() as Array<{ id: number }>;
   return rows.map((r) => r.id).filter((id) => !busy.has(id));
 }
 
 /** Removes a project and all its data (every snapshot). */
 export async function deleteProjectData(store: Store, projectId: number): Promise<void> {
-  const snaps = store.db.prepare(`SELECT id FROM snapshots WHERE project_id = ?`).all(projectId) as Array<{ id: number }>;
-  store.write(() => store.db.prepare(`UPDATE projects SET snapshot = NULL WHERE id = ?`).run(projectId));
+  const snaps = store.stmt(`SELECT id FROM snapshots WHERE project_id = ?`).all(projectId) as Array<{ id: number }>;
+  store.write(() => store.stmt(`UPDATE projects SET snapshot = NULL WHERE id = ?`).run(projectId));
   for (const { id } of snaps) await dropSnapshot(store, id);
-  store.write(() => store.db.prepare(`DELETE FROM projects WHERE id = ?`).run(projectId));
+  store.write(() => store.stmt(`DELETE FROM projects WHERE id = ?`).run(projectId));
 }
