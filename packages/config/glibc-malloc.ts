@@ -38,16 +38,19 @@ function load(): Glibc | null {
     const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
     const libc = koffi.load('libc.so.6');
     const trim = libc.func('int malloc_trim(size_t pad)') as unknown as Trim;
-    let mallinfo2: MallInfo2 | null = null;
-    try {
-      // Field order as in <malloc.h>; every field is a size_t.
-      const fields = ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost'];
-      const struct = koffi.struct('codehive_mallinfo2', Object.fromEntries(fields.map((f) => [f, 'size_t'])));
-      mallinfo2 = libc.func('mallinfo2', struct, []) as unknown as MallInfo2;
-    } catch {
-      mallinfo2 = null;
-    }
-    return { trim, mallinfo2 };
+    return { trim, mallinfo2: bindMallinfo2(koffi, libc) };
+  } catch {
+    return null;
+  }
+}
+
+/** Null where libc has no mallinfo2 (glibc older than 2.33). */
+function bindMallinfo2(koffi: typeof import('koffi'), libc: ReturnType<typeof import('koffi').load>): MallInfo2 | null {
+  try {
+    // Field order as in <malloc.h>; every field is a size_t.
+    const fields = ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost'];
+    const struct = koffi.struct('codehive_mallinfo2', Object.fromEntries(fields.map((f) => [f, 'size_t'])));
+    return libc.func('mallinfo2', struct, []) as unknown as MallInfo2;
   } catch {
     return null;
   }

@@ -73,32 +73,31 @@ class Statements {
   constructor(store: Store) {
     // The store's cached statements: a job made these ~15 afresh (agents' edits: one job every 1-2 s), each
     // compiled again and its memory held in the main malloc arena until V8 collected the wrapper.
-    const prepare = (sql: string) => store.stmt(sql);
     const fileCols = `(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    this.insertFile = prepare(`INSERT INTO files${fileCols}`);
-    this.copyFileFrom = prepare(
+    this.insertFile = store.stmt(`INSERT INTO files${fileCols}`);
+    this.copyFileFrom = store.stmt(
       `INSERT INTO files(snapshot, path, language, size, mtime_ms, hash, lines, parse_errors, facts)
        SELECT ?, path, ?, ?, ?, ?, ?, ?, facts FROM files WHERE snapshot = ? AND path = ?`,
     );
-    this.updateFileStat = prepare(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
-    this.upsertParsedFile = prepare(
+    this.updateFileStat = store.stmt(`UPDATE files SET size = ?, mtime_ms = ? WHERE snapshot = ? AND path = ?`);
+    this.upsertParsedFile = store.stmt(
       `INSERT INTO files${fileCols} ON CONFLICT(snapshot, path) DO UPDATE SET language = excluded.language, size = excluded.size,
        mtime_ms = excluded.mtime_ms, hash = excluded.hash, lines = excluded.lines, parse_errors = excluded.parse_errors, facts = excluded.facts`,
     );
-    this.deleteFile = prepare(`DELETE FROM files WHERE snapshot = ? AND path = ?`);
-    this.insertNodeRow = prepare(
+    this.deleteFile = store.stmt(`DELETE FROM files WHERE snapshot = ? AND path = ?`);
+    this.insertNodeRow = store.stmt(
       `INSERT INTO nodes(snapshot, kind, name, qname, file, parent, start_line, start_col, end_line, end_col, signature, exported, doc, words)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.updateNode = prepare(
+    this.updateNode = store.stmt(
       `UPDATE nodes SET kind = ?, name = ?, file = ?, parent = ?, start_line = ?, start_col = ?, end_line = ?, end_col = ?,
        signature = ?, exported = ?, doc = ?, words = ? WHERE id = ?`,
     );
-    this.insertEdge = prepare(`INSERT INTO edges(snapshot, type, src, dst, line, strategy, confidence, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.insertUnresolved = prepare(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
-    const deleteIn = (table: string) => prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
+    this.insertEdge = store.stmt(`INSERT INTO edges(snapshot, type, src, dst, line, strategy, confidence, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertUnresolved = store.stmt(`INSERT INTO unresolved_calls(snapshot, src, file, line, callee, reason) VALUES (?, ?, ?, ?, ?, ?)`);
+    const deleteIn = (table: string) => store.stmt(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
     this.deleteIn = { nodes: deleteIn('nodes'), edges: deleteIn('edges'), unresolved_calls: deleteIn('unresolved_calls') };
-    this.searchRowsFrom = prepare(SEARCH_ROWS_FOR_NEW_NODES);
+    this.searchRowsFrom = store.stmt(SEARCH_ROWS_FOR_NEW_NODES);
   }
 
   /**
