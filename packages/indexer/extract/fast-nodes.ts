@@ -1,5 +1,5 @@
 /**
- * Faster `type`, `startIndex` and `startPosition` on tree-sitter 0.21 syntax nodes, for the parse workers.
+ * Faster syntax nodes on tree-sitter 0.21, for the parse workers.
  *
  * In 0.21 every node property is a native call (marshal the node into a transfer buffer, call, unmarshal):
  * on effect, `type`, `startIndex` and `startPosition` cost ~200 ms of the ~2.5 s CPU a parse worker spends.
@@ -9,9 +9,15 @@
  * - fields 2–4 of a node object are the TSNode context: start byte, start row, start column in bytes of the
  *   UTF-16 text the binding parses (the native getters halve them into string offsets and columns).
  *
- * `installFastNodes` checks both claims on a sample tree of each language against the native getters and
- * installs nothing if any node disagrees (a different binding version), so extraction results cannot change.
- * Trees are never edited in the workers (an edit would move positions without updating node objects).
+ * And every node the binding hands to JS (each capture, each `childForFieldName`) is registered in its tree's
+ * node cache: a heap-allocated entry, a weak reference and a finalizer per node, so that asking for the same
+ * node again returns the same object and `tree.edit` can move it. Extraction never compares nodes by
+ * identity and never edits a tree, so the workers skip the registration: extraction of effect took 30 % less
+ * CPU (the finalizers also cost every GC), with byte-identical facts (test/indexer/fast-nodes.test.ts).
+ *
+ * `installFastNodes` checks the getters' claims on a sample tree of each language against the native getters
+ * and installs nothing if any node disagrees (a different binding version), so extraction results cannot
+ * change. Trees are never edited in the workers (an edit would move positions without updating node objects).
  */
 import Parser from 'tree-sitter';
 
@@ -37,6 +43,9 @@ let broken = (;
 `;
 
 let installed: boolean | null = null;
+/** The prototypes' own descriptors, and the shortcuts for them; `useFastNodes` switches between the two. */
+let natives: Array<[object, string, PropertyDescriptor]> = [];
+let shortcuts: Array<[object, string, PropertyDescriptor]> = [];
 
 export function installFastNodes(languages: unknown[]): boolean {
   if (installed !== null) return installed;
@@ -96,9 +105,31 @@ export function installFastNodes(languages: unknown[]): boolean {
       if (done) break;
     }
   }
-  Object.defineProperty(proto, 'type', { ...typeDesc, get: fastType });
-  Object.defineProperty(proto, 'startIndex', { ...startIndexDesc, get: fastStartIndex });
-  Object.defineProperty(proto, 'startPosition', { ...startPositionDesc, get: fastStartPosition });
+  natives = [
+    [proto, 'type', typeDesc],
+    [proto, 'startIndex', startIndexDesc],
+    [proto, 'startPosition', startPositionDesc],
+  ];
+  shortcuts = [
+    [proto, 'type', { ...typeDesc, get: fastType }],
+    [proto, 'startIndex', { ...startIndexDesc, get: fastStartIndex }],
+    [proto, 'startPosition', { ...startPositionDesc, get: fastStartPosition }],
+  ];
+  const treeProto = (Parser as unknown as { Tree: { prototype: object } }).Tree.prototype;
+  for (const name of ['_cacheNode', '_cacheNodes']) {
+    const desc = Object.getOwnPropertyDescriptor(treeProto, name);
+    if (typeof desc?.value !== 'function') continue;
+    natives.push([treeProto, name, desc]);
+    shortcuts.push([treeProto, name, { ...desc, value: skipNodeCache }]);
+  }
+  useFastNodes(true);
   installed = true;
   return true;
+}
+
+function skipNodeCache(): void {}
+
+/** Switches the installed shortcuts off (native getters, cached nodes) or back on: for tests comparing the two. */
+export function useFastNodes(on: boolean): void {
+  for (const [target, name, desc] of on ? shortcuts : natives) Object.defineProperty(target, name, desc);
 }
