@@ -175,6 +175,8 @@ class TreeSitterIndexer implements CodehiveIndexer {
       throw err;
     } finally {
       if (building !== null) this.active.delete(building);
+      // If the job failed before its writes, the standby it owes (see below) is started here.
+      this.pool.startOwedStandby();
     }
   }
 
@@ -319,6 +321,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
     }
     if (fresh) await fresh.files;
+    // Resolution is over and the rest is the main thread's writes: a core is free for the standby parse
+    // worker (see `recycleNow`) to start and warm up before the next edit.
+    this.pool.startOwedStandby();
     checkAbort();
 
     let graph: Awaited<ReturnType<typeof receiveGraph>>;

@@ -73,6 +73,8 @@ export class WorkerPool {
   /** Workers replaced after heavy work. */
   private recycled = 0;
   private idleCollections = 0;
+  /** `recycleNow` ended workers and started no standby in their place (see `startOwedStandby`). */
+  private owesStandby = false;
 
   constructor(
     private readonly size: number,
@@ -129,13 +131,22 @@ export class WorkerPool {
   }
 
   /**
-   * Replaces the idle workers that did heavy work now, without waiting for the pool to be quiet: for a
-   * caller that knows its parsing is over (the indexer, once a job's files are parsed), so the fresh standby
-   * warms up on a core the rest of the job leaves idle instead of under the next edit.
+   * Ends the idle workers that did heavy work now, without waiting for the pool to be quiet: for a caller
+   * that knows its parsing is over (the indexer, once a job's files are parsed), so their memory is returned
+   * before the job's resolution and writes add theirs. No standby yet: its start-up and warm-up (~150 ms of
+   * CPU) competed with the resolve worker on 2 cores (effect's full index: ~100 ms longer). The caller starts
+   * it with `startOwedStandby()` once its job no longer needs the cores.
    */
   recycleNow(): void {
     if (this.closed) return;
-    void this.recycleHeavy().then(() => this.armIdleRetire());
+    void this.recycleHeavy(false).then(() => this.armIdleRetire());
+  }
+
+  /** Starts the standby that a `recycleNow` which ended workers left out (a no-op if it ended none). */
+  startOwedStandby(): void {
+    if (!this.owesStandby) return;
+    this.owesStandby = false;
+    this.warm();
   }
 
   /**
@@ -144,15 +155,17 @@ export class WorkerPool {
    * schedule) stayed with it: the soak's daemon climbed 54-61 MB/min through re-indexes, and 8 back-to-back
    * full indexes of effect went 482 → 565 MB even with a full GC in the worker after each. Ending the worker
    * returns all of it (8 full indexes: flat at 460-490 MB). The fresh standby keeps the next edit's parse
-   * off a cold start (module load and query compilation; the JIT warms again).
+   * off a cold start (module load and query compilation; the JIT warms again); without `standby` it is owed
+   * until `startOwedStandby`.
    */
-  private async recycleHeavy(): Promise<void> {
+  private async recycleHeavy(standby = true): Promise<void> {
     const limit = this.opts.recycleAfterWeight ?? Infinity;
     const heavy = this.slots.filter((s) => !s.current && s.worked >= limit);
     for (const s of heavy) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
     this.recycled += heavy.length;
+    if (heavy.length && !standby) this.owesStandby = true;
     await Promise.all(heavy.map((s) => stopWorker(s.worker)));
-    if (heavy.length) this.warm();
+    if (heavy.length && standby) this.warm();
   }
 
   /**
