@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { daemonProcessEnv } from '../packages/config/index.js';
 import { limitHeapGrowth } from '../packages/config/heap.js';
+import { limitJitInlining } from '../packages/config/jit.js';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -198,7 +199,9 @@ export function renderTable(rows: IndexFigures[]): string {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.json) {
-    limitHeapGrowth(); // this child stands in for the daemon process
+    // This child stands in for the daemon process.
+    limitHeapGrowth();
+    limitJitInlining();
     if (args.corpora.length !== 1) throw new Error('--json measures exactly one --corpus');
     const figures = await measureCorpus(corpusByName(args.corpora[0]!));
     process.stdout.write(JSON.stringify(figures) + '\n');
