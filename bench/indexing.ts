@@ -8,9 +8,7 @@
  * assertions: the goals from the indexer's issue are printed beside them.
  */
 import { execFile } from 'node:child_process';
-import { daemonProcessEnv } from '../packages/config/index.js';
-import { limitHeapGrowth } from '../packages/config/heap.js';
-import { limitJitInlining } from '../packages/config/jit.js';
+import { applyDaemonV8Flags, daemonProcessEnv } from '../packages/config/index.js';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -199,9 +197,7 @@ export function renderTable(rows: IndexFigures[]): string {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.json) {
-    // This child stands in for the daemon process.
-    limitHeapGrowth();
-    limitJitInlining();
+    applyDaemonV8Flags(); // this child stands in for the daemon process
     if (args.corpora.length !== 1) throw new Error('--json measures exactly one --corpus');
     const figures = await measureCorpus(corpusByName(args.corpora[0]!));
     process.stdout.write(JSON.stringify(figures) + '\n');

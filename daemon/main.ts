@@ -10,9 +10,7 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
-import { limitHeapGrowth } from '../packages/config/heap.js';
-import { limitJitInlining } from '../packages/config/jit.js';
-import { buildInfo, cachePaths, daemonSettings, ensureSocketDir, socketPathFor, type CachePaths } from '../packages/config/index.js';
+import { applyDaemonV8Flags, buildInfo, cachePaths, daemonSettings, ensureSocketDir, socketPathFor, type CachePaths } from '../packages/config/index.js';
 import { pidAlive, readRegistration } from '../packages/config/registration.js';
 import { createIndexer } from '../packages/indexer/index.js';
 import { createLogger, type Logger } from '../packages/log/index.js';
@@ -26,8 +24,7 @@ import { Daemon } from './daemon.js';
 const EXIT_CONFIG = 78;
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  limitHeapGrowth();
-  limitJitInlining();
+  applyDaemonV8Flags();
   // Everything the daemon creates (database, WAL, logs, registration) is for its owner only.
   process.umask(0o077);
   const paths = cachePaths(env);

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 
 export const HEAP_GROWING_PERCENT = 30;
 
-/** Call once, first thing in the daemon process (and in benchmarks that stand in for it). */
+/** For the daemon process: see `applyDaemonV8Flags` (config/index.ts). */
 export function limitHeapGrowth(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }

@@ -7,6 +7,8 @@ import { readFileSync, realpathSync, mkdirSync, chmodSync, lstatSync } from 'nod
 import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodehiveError, type BuildInfo } from '../protocol/index.js';
+import { limitHeapGrowth } from './heap.js';
+import { limitJitInlining } from './jit.js';
 
 /** Bytes Linux allows in sockaddr_un.sun_path including the NUL; macOS allows 104. */
 const SUN_PATH_MAX = process.platform === 'darwin' ? 104 : 108;
@@ -127,6 +129,15 @@ const DEFAULT_MMAP = 64 * 1024 * 1024;
  */
 export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+}
+
+/**
+ * The V8 flags a daemon process sets on itself, first thing (heap.ts, jit.ts): called by the daemon and by
+ * the benchmarks that stand in for it, so both run the same V8.
+ */
+export function applyDaemonV8Flags(): void {
+  limitHeapGrowth();
+  limitJitInlining();
 }
 
 /** Reads the daemon's settings from the environment; any invalid value is a CONFIG_INVALID error. */

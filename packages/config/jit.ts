@@ -15,7 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 
 export const MAX_INLINED_BYTECODE_SIZE = 60;
 
-/** Call once, first thing in the daemon process (and in benchmarks that stand in for it). */
+/** For the daemon process: see `applyDaemonV8Flags` (config/index.ts). */
 export function limitJitInlining(): void {
   setFlagsFromString(`--max-inlined-bytecode-size=${MAX_INLINED_BYTECODE_SIZE}`);
 }

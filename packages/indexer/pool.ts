@@ -73,7 +73,7 @@ export class WorkerPool {
   /** Workers replaced after heavy work. */
   private recycled = 0;
   private idleCollections = 0;
-  /** `recycleNow` ended workers and started no standby in their place (see `startOwedStandby`). */
+  /** Heavy workers were ended and no standby has started in their place yet (see `startOwedStandby`). */
   private owesStandby = false;
 
   constructor(
@@ -139,10 +139,10 @@ export class WorkerPool {
    */
   recycleNow(): void {
     if (this.closed) return;
-    void this.recycleHeavy(false).then(() => this.armIdleRetire());
+    void this.recycleHeavy().then(() => this.armIdleRetire());
   }
 
-  /** Starts the standby that a `recycleNow` which ended workers left out (a no-op if it ended none). */
+  /** Starts the standby owed for ended heavy workers (a no-op if none is owed). */
   startOwedStandby(): void {
     if (!this.owesStandby) return;
     this.owesStandby = false;
@@ -150,22 +150,21 @@ export class WorkerPool {
   }
 
   /**
-   * Replaces workers that did heavy work with one fresh worker. A parse worker's memory after a full index
+   * Ends the workers that did heavy work, owing one fresh standby in their place (`startOwedStandby`; on
+   * the quiet path it starts as soon as they have ended). A parse worker's memory after a full index
    * (its V8 heap, and parsed trees whose native memory waits for wrappers V8 collects only on its own
    * schedule) stayed with it: the soak's daemon climbed 54-61 MB/min through re-indexes, and 8 back-to-back
    * full indexes of effect went 482 → 565 MB even with a full GC in the worker after each. Ending the worker
    * returns all of it (8 full indexes: flat at 460-490 MB). The fresh standby keeps the next edit's parse
-   * off a cold start (module load and query compilation; the JIT warms again); without `standby` it is owed
-   * until `startOwedStandby`.
+   * off a cold start (module load and query compilation; the JIT warms again).
    */
-  private async recycleHeavy(standby = true): Promise<void> {
+  private async recycleHeavy(): Promise<void> {
     const limit = this.opts.recycleAfterWeight ?? Infinity;
     const heavy = this.slots.filter((s) => !s.current && s.worked >= limit);
     for (const s of heavy) this.slots.splice(this.slots.indexOf(s), 1); // their exit is not a death
     this.recycled += heavy.length;
-    if (heavy.length && !standby) this.owesStandby = true;
+    if (heavy.length) this.owesStandby = true;
     await Promise.all(heavy.map((s) => stopWorker(s.worker)));
-    if (heavy.length && standby) this.warm();
   }
 
   /**
@@ -195,7 +194,11 @@ export class WorkerPool {
         this.idleTimer = null;
         if (this.queue.length || this.slots.some((s) => s.current)) return;
         // The standby, or the one worker left, then idles like any worker.
-        if (heavy) void this.recycleHeavy().then(() => this.armIdleRetire());
+        if (heavy)
+          void this.recycleHeavy().then(() => {
+            this.startOwedStandby();
+            this.armIdleRetire();
+          });
         else if (extra) void this.retireExtra().then(() => this.armIdleRetire());
         else void this.retireIdle();
       },
