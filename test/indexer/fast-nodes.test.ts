@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Lang } from '../../packages/indexer/facts.js';
-import { useFastNodes } from '../../packages/indexer/extract/fast-nodes.js';
+import { fastNodesActive, useFastNodes } from '../../packages/indexer/extract/fast-nodes.js';
 import { languageKits } from '../../packages/indexer/extract/kits.js';
 import { parseFile } from '../../packages/indexer/extract/parse-file.js';
 
@@ -43,7 +43,10 @@ describe('parse-worker node shortcuts', () => {
   it('extract the same facts as the binding’s own getters and node cache', () => {
     expect(corpus.length).toBeGreaterThan(150);
     const fast = corpus.map(([p, lang]) => facts(p, lang));
+    // Every grammar verified, so the first pass really ran on the shortcuts.
+    expect(fastNodesActive()).toBe(true);
     useFastNodes(false);
+    expect(fastNodesActive()).toBe(false);
     const native = corpus.map(([p, lang]) => facts(p, lang));
     useFastNodes(true);
     const differing = corpus.filter((_, i) => Buffer.compare(fast[i]!, native[i]!) !== 0).map(([p, lang]) => `${p} (${lang})`);

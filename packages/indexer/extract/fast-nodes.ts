@@ -15,9 +15,9 @@
  * identity and never edits a tree, so the workers skip the registration: extraction of effect took 30 % less
  * CPU (the finalizers also cost every GC), with byte-identical facts (test/indexer/fast-nodes.test.ts).
  *
- * `installFastNodes` checks the getters' claims on a sample tree of each language against the native getters
- * and installs nothing if any node disagrees (a different binding version), so extraction results cannot
- * change. Trees are never edited in the workers (an edit would move positions without updating node objects).
+ * `installFastNodes` checks the getters' claims on a sample tree of each language, as the worker first needs
+ * it, against the native getters, and switches them off if any node disagrees (a different binding version),
+ * so extraction results cannot change. Trees are never edited in the workers (an edit would move positions without updating node objects).
  */
 import Parser from 'tree-sitter';
 
@@ -42,14 +42,47 @@ function f(this: void, { a, b: [c] }: { a: 1; b: [2] } = {} as never) { try { f(
 let broken = (;
 `;
 
-let installed: boolean | null = null;
+/** 'on' once a language verified, 'off' for good once one did not (or the binding lacks the getters). */
+let state: 'unknown' | 'on' | 'off' = 'unknown';
+const verified = new Set<unknown>();
 /** The prototypes' own descriptors, and the shortcuts for them; `useFastNodes` switches between the two. */
 let natives: Array<[object, string, PropertyDescriptor]> = [];
 let shortcuts: Array<[object, string, PropertyDescriptor]> = [];
+let nativeGetters: { type: () => string; startIndex: () => number; startPosition: () => Parser.Point } | null = null;
+/** Each node class's type as the native getter gave it, across every language verified. */
+const classType = new Map<unknown, string>();
 
-export function installFastNodes(languages: unknown[]): boolean {
-  if (installed !== null) return installed;
-  installed = false;
+/**
+ * Verifies the shortcuts on `language` (once per language: a worker parsing only TypeScript never loads or
+ * checks the others) and installs them after the first language passes. A language that fails switches
+ * them off for good, so extraction results cannot change. Returns whether the shortcuts are on.
+ */
+export function installFastNodes(language: unknown): boolean {
+  if (state === 'off') return false;
+  if (verified.has(language)) return true;
+  if (!nativeGetters && !prepare()) {
+    state = 'off';
+    return false;
+  }
+  if (!verify(language, nativeGetters!)) {
+    useFastNodes(false);
+    state = 'off';
+    return false;
+  }
+  verified.add(language);
+  if (state === 'unknown') {
+    useFastNodes(true);
+    state = 'on';
+  }
+  return true;
+}
+
+/** Whether the shortcuts are installed and switched on. */
+export function fastNodesActive(): boolean {
+  return state === 'on' && switchedOn;
+}
+
+function prepare(): boolean {
   const Base = (Parser as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
   const proto = Base.prototype;
   const typeDesc = Object.getOwnPropertyDescriptor(proto, 'type');
@@ -74,37 +107,7 @@ export function installFastNodes(languages: unknown[]): boolean {
   const fastStartPosition = function (this: Node): Parser.Point {
     return { row: this[3]!, column: this[4]! >>> 1 };
   };
-
-  // Verify on every node of a sample tree per language (through a cursor: no node property shortcuts).
-  const classType = new Map<unknown, string>();
-  for (const language of languages) {
-    const parser = new Parser();
-    parser.setLanguage(language);
-    const tree = parser.parse(SAMPLE);
-    const cursor = tree.walk();
-    for (;;) {
-      const node = cursor.currentNode as Node;
-      const type = nativeType.call(node) as string;
-      const start = startIndexDesc.get.call(node) as number;
-      const pos = startPositionDesc.get.call(node) as Parser.Point;
-      if (node[2]! >>> 1 !== start || node[3] !== pos.row || node[4]! >>> 1 !== pos.column) return false;
-      if (node.constructor !== Base) {
-        const seen = classType.get(node.constructor);
-        if (seen !== undefined && seen !== type) return false;
-        classType.set(node.constructor, type);
-      }
-      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
-      let done = false;
-      for (;;) {
-        if (!cursor.gotoParent()) {
-          done = true;
-          break;
-        }
-        if (cursor.gotoNextSibling()) break;
-      }
-      if (done) break;
-    }
-  }
+  nativeGetters = { type: nativeType, startIndex: startIndexDesc.get, startPosition: startPositionDesc.get };
   natives = [
     [proto, 'type', typeDesc],
     [proto, 'startIndex', startIndexDesc],
@@ -122,14 +125,41 @@ export function installFastNodes(languages: unknown[]): boolean {
     natives.push([treeProto, name, desc]);
     shortcuts.push([treeProto, name, { ...desc, value: skipNodeCache }]);
   }
-  useFastNodes(true);
-  installed = true;
   return true;
+}
+
+/** Every node of the sample tree (walked with a cursor: no node property shortcuts) against the native getters. */
+function verify(language: unknown, native: NonNullable<typeof nativeGetters>): boolean {
+  const Base = (Parser as unknown as { SyntaxNode: unknown }).SyntaxNode;
+  const parser = new Parser();
+  parser.setLanguage(language);
+  const cursor = parser.parse(SAMPLE).walk();
+  for (;;) {
+    const node = cursor.currentNode as Node;
+    const type = native.type.call(node);
+    const start = native.startIndex.call(node);
+    const pos = native.startPosition.call(node);
+    if (node[2]! >>> 1 !== start || node[3] !== pos.row || node[4]! >>> 1 !== pos.column) return false;
+    if (node.constructor !== Base) {
+      const seen = classType.get(node.constructor);
+      if (seen !== undefined && seen !== type) return false;
+      classType.set(node.constructor, type);
+    }
+    if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+    for (;;) {
+      if (!cursor.gotoParent()) return true;
+      if (cursor.gotoNextSibling()) break;
+    }
+  }
 }
 
 function skipNodeCache(): void {}
 
+let switchedOn = false;
+
 /** Switches the installed shortcuts off (native getters, cached nodes) or back on: for tests comparing the two. */
 export function useFastNodes(on: boolean): void {
+  if (on && state === 'off') return;
   for (const [target, name, desc] of on ? shortcuts : natives) Object.defineProperty(target, name, desc);
+  switchedOn = on && shortcuts.length > 0;
 }

@@ -2,17 +2,25 @@
  * The tree-sitter side of extraction, per language: a parser and the compiled queries. Made on first use and
  * kept — a parse worker holds them for its whole life (parser objects leak before tree-sitter 0.22, and
  * compiling queries is not free).
+ *
+ * Everything here is paid by a worker's start-up, which a cold full index waits for on both workers: so a
+ * grammar is loaded, verified for the node shortcuts and compiled for only when a file of its language
+ * comes, and the syntax-error query only when a tree has an error.
  */
+import { createRequire } from 'node:module';
 import Parser from 'tree-sitter';
-import JavaScript from 'tree-sitter-javascript';
-import TypeScript from 'tree-sitter-typescript';
 import type { Lang } from '../facts.js';
 import { installFastNodes } from './fast-nodes.js';
 import type { LanguageKit } from './parse-file.js';
 import { buildErrorQuery, buildQuery } from './queries.js';
 
+const require = createRequire(import.meta.url);
+
+/** The grammar of `lang`; its native module loads on the first call (tree-sitter-typescript holds both TS and TSX). */
 function grammar(lang: Lang): unknown {
-  return lang === 'typescript' ? TypeScript.typescript : lang === 'tsx' ? TypeScript.tsx : JavaScript;
+  if (lang === 'javascript') return require('tree-sitter-javascript') as unknown;
+  const ts = require('tree-sitter-typescript') as { typescript: unknown; tsx: unknown };
+  return lang === 'typescript' ? ts.typescript : ts.tsx;
 }
 
 /**
@@ -20,15 +28,22 @@ function grammar(lang: Lang): unknown {
  * getters are most of the extraction's cost in tree-sitter 0.21.
  */
 export function languageKits(): (lang: Lang) => LanguageKit {
-  installFastNodes([TypeScript.typescript, TypeScript.tsx, JavaScript]);
   const kits = new Map<Lang, LanguageKit>();
   return (lang) => {
     let k = kits.get(lang);
     if (!k) {
       const language = grammar(lang);
+      installFastNodes(language);
       const parser = new Parser();
       parser.setLanguage(language);
-      k = { parser, query: buildQuery(language), errors: buildErrorQuery(language) };
+      let errors: Parser.Query | undefined;
+      k = {
+        parser,
+        query: buildQuery(language),
+        get errors() {
+          return (errors ??= buildErrorQuery(language));
+        },
+      };
       kits.set(lang, k);
     }
     return k;

@@ -45,7 +45,9 @@ const PATTERNS = [
 export function buildQuery(language: unknown): Parser.Query {
   // Compile the whole query; when the grammar lacks a node type, the error names the offset of the
   // offending pattern: drop that one and retry. (Probing each pattern alone costs 70–200 ms per worker.)
-  let usable = [...PATTERNS];
+  // Patterns naming a type the grammar's node-types list lacks are dropped first: each failed compile of the
+  // TypeScript query cost a worker's start-up ~7 ms.
+  let usable = knownTo(language, PATTERNS);
   for (let attempt = 0; attempt <= PATTERNS.length; attempt++) {
     const text = usable.join('\n');
     try {
@@ -73,6 +75,14 @@ export function buildQuery(language: unknown): Parser.Query {
     }
   });
   return new Parser.Query(language, usable.join('\n'));
+}
+
+/** The patterns whose node types all appear in the grammar's node-types list (all of them without that list). */
+function knownTo(language: unknown, patterns: string[]): string[] {
+  const info = (language as { nodeTypeInfo?: Array<{ type: string }> }).nodeTypeInfo;
+  if (!Array.isArray(info)) return [...patterns];
+  const types = new Set(info.map((t) => t.type));
+  return patterns.filter((p) => [...p.matchAll(/\((\w+)/g)].every((m) => m[1] === '_' || types.has(m[1]!)));
 }
 
 /** Counts syntax-error nodes; run only when the tree reports an error. */

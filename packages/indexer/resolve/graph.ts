@@ -157,7 +157,8 @@ export interface FileRows {
 
 const rowsByFacts = new WeakMap<FileFacts, FileRows>();
 
-function fileRows(path: string, facts: FileFacts): FileRows {
+/** A file's own nodes and structural edges (memoized per facts object: a feed makes them ahead of the request). */
+export function fileRows(path: string, facts: FileFacts): FileRows {
   const hit = rowsByFacts.get(facts);
   if (hit && hit.path === path) return hit;
   const qnames = assignQnames([{ path, defs: facts.defs }]);
