@@ -94,6 +94,13 @@ describe('staged resolution', () => {
     expect(rest.unresolved).toEqual(whole.unresolved);
   });
 
+  it('forgets the project’s last graph once a run from scratch feeds it', () => {
+    const sessions = new ResolveSessions();
+    sessions.handle(request(1, false));
+    sessions.handle({ project: 1, feed: 2, files: files.slice(0, 1) });
+    expect(sessions.handle({ ...request(1, false), base: 1, gen: 3, files: [], delta: true })).toEqual({ kind: 'stale' });
+  });
+
   it('refuses a rest that no staged request began', () => {
     const sessions = new ResolveSessions();
     expect(() => sessions.handle({ project: 7, rest: true })).toThrow(/no staged resolution of project 7/);

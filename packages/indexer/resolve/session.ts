@@ -137,7 +137,12 @@ export class ResolveSessions {
   }
 
   private feed(msg: ResolveFeed): ResolveReply {
-    if (this.fed?.project !== msg.project || this.fed.gen !== msg.feed) this.fed = { project: msg.project, gen: msg.feed, files: new Map() };
+    if (this.fed?.project !== msg.project || this.fed.gen !== msg.feed) {
+      this.fed = { project: msg.project, gen: msg.feed, files: new Map() };
+      // The run replaces the project's memory: drop it now rather than hold both while the files are parsed.
+      // (If the run fails, the next request finds no base and answers `stale`: the main thread sends all.)
+      this.projects.delete(msg.project);
+    }
     for (const f of msg.files) {
       const facts = decodeFacts(f.facts);
       fileRows(f.path, facts); // memoized: the request's structure finds them made
