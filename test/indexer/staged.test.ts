@@ -86,9 +86,11 @@ describe('staged resolution', () => {
     expect(other.decodes).toEqual({ fed: 0, decoded: files.length });
 
     sessions.handle({ project: 1, feed: 1, files: [...files.slice(half, -1), wrong] });
+    // Another project's request, resolved meanwhile, leaves this run's feed alone.
+    sessions.handle({ ...request(2, false), files: files.slice(0, 2) });
     const structure = await unpackGraph(packed(sessions.handle(request(1, true)), 'structure'));
     const rest = await unpackGraph(packed(sessions.handle({ project: 1, rest: true }), 'graph'), { nodes: false });
-    expect(sessions.decodes).toEqual({ fed: files.length - 1 - half, decoded: half + 1 });
+    expect(sessions.decodes).toEqual({ fed: files.length - 1 - half, decoded: 2 + half + 1 });
     expect(structure.nodes).toEqual(whole.nodes);
     expect([...structure.edges, ...rest.edges]).toEqual(whole.edges);
     expect(rest.unresolved).toEqual(whole.unresolved);

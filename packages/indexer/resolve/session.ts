@@ -125,7 +125,7 @@ interface Fed {
 
 export class ResolveSessions {
   private readonly projects = new Map<number, ProjectMemory>();
-  /** One run's fed facts (a feed for another run, or any request, ends them). */
+  /** One run's fed facts (a feed for another run, or a request for the same project, ends them). */
   private fed: Fed | null = null;
   /** Files the requests so far took from a feed, and decoded themselves. */
   readonly decodes = { fed: 0, decoded: 0 };
@@ -154,7 +154,8 @@ export class ResolveSessions {
   /** A request's files decoded, taking the fed ones whose bytes are the request's own. */
   private decode(req: ResolveRequest): Array<{ path: string; facts: FileFacts }> {
     const fed = this.fed?.project === req.project && this.fed.gen === req.gen ? this.fed.files : null;
-    this.fed = null;
+    // Another project's feed stays: its run may be parsing while this one resolves.
+    if (this.fed?.project === req.project) this.fed = null;
     return req.files.map((f) => {
       const early = fed?.get(f.path);
       if (early && sameBytes(early.bytes, f.facts)) {
