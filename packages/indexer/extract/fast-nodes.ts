@@ -44,6 +44,8 @@ let broken = (;
 
 /** 'on' once a language verified, 'off' for good once one did not (or the binding lacks the getters). */
 let state: 'unknown' | 'on' | 'off' = 'unknown';
+/** Whether the shortcuts (not the natives) are on the prototypes now. */
+let switchedOn = false;
 const verified = new Set<unknown>();
 /** The prototypes' own descriptors, and the shortcuts for them; `useFastNodes` switches between the two. */
 let natives: Array<[object, string, PropertyDescriptor]> = [];
@@ -154,8 +156,6 @@ function verify(language: unknown, native: NonNullable<typeof nativeGetters>): b
 }
 
 function skipNodeCache(): void {}
-
-let switchedOn = false;
 
 /** Switches the installed shortcuts off (native getters, cached nodes) or back on: for tests comparing the two. */
 export function useFastNodes(on: boolean): void {
