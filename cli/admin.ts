@@ -150,7 +150,7 @@ function formatStatus(s: DaemonStatus): string {
     `SQLite ${q.version} · journal ${q.journalMode} · mmap ${q.mmapSize === 0 ? 'off' : bytes(q.mmapSize)} · db ${bytes(q.dbBytes)} · wal ${bytes(q.walBytes)} · opened by ${q.openedBy}`,
     `  last checkpoint  ${cp ? `${ago(cp.at)} (PASSIVE, ${cp.reason}): busy ${cp.busy}, log ${cp.logFrames} frames, checkpointed ${cp.checkpointedFrames}, ${cp.ms ?? '?'} ms (slowest ${q.slowestCheckpointMs ?? '?'} ms)` : 'none yet'}`,
     ...(s.indexer
-      ? [`  indexer threads  ${s.indexer.parseWorkers} parse (${s.indexer.parsing} busy, ${s.indexer.parseWorkersRecycled} recycled), ${s.indexer.resolveWorkers} resolve (${s.indexer.resolveIdleCollections} idle GCs)`]
+      ? [`  indexer threads  ${s.indexer.parseWorkers} parse (${s.indexer.parsing} busy, ${s.indexer.parseWorkersRecycled} recycled), ${s.indexer.resolveWorkers} resolve`]
       : []),
     ...(s.memo ? [`  answer memo      ${s.memo.entries} remembered, ${s.memo.hits} hits, ${s.memo.misses} misses (dropped at every write)`] : []),
     `Sessions (${s.sessions.length})`,
