@@ -72,8 +72,6 @@ export interface IndexerThreads {
   parseWorkersRecycled: number;
   /** 1 while the resolve worker (which keeps facts between runs) is alive. */
   resolveWorkers: number;
-  /** Full GCs the resolve worker ran once idle after a request (the previous graph's garbage collected). */
-  resolveIdleCollections: number;
   /** V8 heaps of the live workers as of their last replies: used and committed bytes. */
   parseHeap: { usedBytes: number; totalBytes: number };
   resolveHeap: { usedBytes: number; totalBytes: number };

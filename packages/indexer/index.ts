@@ -105,7 +105,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
       parsing: parse.busy,
       parseWorkersRecycled: parse.recycled,
       resolveWorkers: resolve.workers,
-      resolveIdleCollections: resolve.idleCollections,
       parseHeap: { usedBytes: parse.heapUsedBytes, totalBytes: parse.heapTotalBytes },
       resolveHeap: { usedBytes: resolve.heapUsedBytes, totalBytes: resolve.heapTotalBytes },
     };
