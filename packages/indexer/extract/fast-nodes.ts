@@ -17,7 +17,8 @@
  *
  * `installFastNodes` checks the getters' claims on a sample tree of each language, as the worker first needs
  * it, against the native getters, and switches them off if any node disagrees (a different binding version),
- * so extraction results cannot change. Trees are never edited in the workers (an edit would move positions without updating node objects).
+ * so extraction results cannot change. Trees are never edited in the workers (an edit would move positions
+ * without updating node objects).
  */
 import Parser from 'tree-sitter';
 
