@@ -19,7 +19,7 @@ import { discover, rediscover, type DiscoveredFile, type Discovery } from './dis
 import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
-import type { ResolveFeed, ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
+import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
 import { applyDelta, applyDiff, dropSnapshotPaced, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow, type LiveIndex } from './write.js';
 
@@ -214,10 +214,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     // Something will be resolved: start the resolve worker now (if it was retired) so its start-up overlaps
     // the parse. (A no-op rescan never needs it.)
     if (toParse.length > 0 || disc.files.length !== (live?.size ?? 0)) this.resolver.warm();
-    const gen = ++this.gen;
-    // A full run resolves from scratch: the resolve worker decodes each batch's facts as it comes (ResolveFeed).
-    const feed = full ? (parsed: Array<{ path: string; facts: Uint8Array }>) => this.feedResolver(project.id, gen, parsed) : undefined;
-    const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length), feed);
+    const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length));
     this.pool.recycleNow();
     const report = emptyReport(project, opts.mode);
     report.skipped = [...disc.skipped];
@@ -289,6 +286,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     // send only what changed, and for an in-place write ask for the difference from the live graph.
     const prior = this.cache.get(project.id);
     const base = !full && prior?.snapshot === project.snapshot && prior.files === live ? (prior.gen ?? null) : null;
+    const gen = ++this.gen;
     const liveIndex = inPlace && prior?.snapshot === project.snapshot ? prior.graph : undefined;
     const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
     const request = (from: number | null): ResolveRequest => ({
@@ -411,7 +409,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
     live: Map<string, FileRow> | null,
     signal: AbortSignal | undefined,
     onDone: (done: number) => void,
-    onParsed?: (files: Array<{ path: string; facts: Uint8Array }>) => void,
   ): Promise<ParseResult[]> {
     // Largest files first, in batches bounded by count and bytes: the workers finish together instead of one
     // of them parsing a big file alone at the end.
@@ -445,7 +442,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
           },
         }, batch.length);
         results.push(...out);
-        onParsed?.(out.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : [])));
         done += batch.length;
         onDone(done);
         await yieldToLoop();
@@ -453,15 +449,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
     };
     await Promise.all(Array.from({ length: Math.min(inFlight, batches.length) }, lane));
     return results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-
-  /**
-   * Sends a batch's facts to the resolve worker ahead of the request (resolve/session.ts, `ResolveFeed`). Its
-   * answer is not waited for: a feed that fails or is lost only leaves the request to decode those files.
-   */
-  private feedResolver(project: number, gen: number, files: Array<{ path: string; facts: Uint8Array }>): void {
-    if (files.length === 0) return;
-    this.resolver.run<ResolveReply>({ project, feed: gen, files } satisfies ResolveFeed).catch(() => {});
   }
 
   /** What a run leaves for the next one; the facts it parsed are dropped (see `FileRow.facts`). */

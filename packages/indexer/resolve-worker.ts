@@ -4,13 +4,13 @@
  * It loads no parser and never touches the database.
  */
 import { lowerThisThreadPriority } from '../config/thread-priority.js';
-import { ResolveSessions, type ResolveFeed, type ResolveRequest, type ResolveRest } from './resolve/session.js';
+import { ResolveSessions, type ResolveRequest, type ResolveRest } from './resolve/session.js';
 import { reply, serveTasks } from './worker-reply.js';
 
 lowerThisThreadPriority();
 
 const sessions = new ResolveSessions();
 
-serveTasks<ResolveRequest | ResolveRest | ResolveFeed>(({ id, msg }) => {
+serveTasks<ResolveRequest | ResolveRest>(({ id, msg }) => {
   reply(id, () => sessions.handle(msg));
 });

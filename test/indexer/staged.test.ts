@@ -69,40 +69,6 @@ describe('staged resolution', () => {
     expect(next.kind).toBe('delta');
   });
 
-  it('takes facts fed during the parse, and decodes a fed file again when its bytes are not the request’s', async () => {
-    const whole = await unpackGraph(packed(new ResolveSessions().handle(request(1, false)), 'graph'));
-    const sessions = new ResolveSessions();
-    const half = Math.floor(files.length / 2);
-    expect(sessions.handle({ project: 1, feed: 1, files: files.slice(0, half) })).toEqual({ kind: 'fed', files: half });
-    // The last file fed with another file's facts (what a lost or reordered message would look like).
-    const wrong = { path: files.at(-1)!.path, facts: files[0]!.facts };
-    expect(sessions.handle({ project: 1, feed: 1, files: [...files.slice(half, -1), wrong] })).toEqual({ kind: 'fed', files: files.length });
-    // A feed for another run is ignored by this one.
-    sessions.handle({ project: 2, feed: 1, files: files.slice(0, 1) });
-    const other = new ResolveSessions();
-    other.handle({ project: 1, feed: 1, files });
-    other.handle({ project: 2, feed: 1, files: files.slice(0, 1) });
-    expect(await unpackGraph(packed(other.handle(request(1, false)), 'graph'))).toEqual(whole);
-    expect(other.decodes).toEqual({ fed: 0, decoded: files.length });
-
-    sessions.handle({ project: 1, feed: 1, files: [...files.slice(half, -1), wrong] });
-    // Another project's request, resolved meanwhile, leaves this run's feed alone.
-    sessions.handle({ ...request(2, false), files: files.slice(0, 2) });
-    const structure = await unpackGraph(packed(sessions.handle(request(1, true)), 'structure'));
-    const rest = await unpackGraph(packed(sessions.handle({ project: 1, rest: true }), 'graph'), { nodes: false });
-    expect(sessions.decodes).toEqual({ fed: files.length - 1 - half, decoded: 2 + half + 1 });
-    expect(structure.nodes).toEqual(whole.nodes);
-    expect([...structure.edges, ...rest.edges]).toEqual(whole.edges);
-    expect(rest.unresolved).toEqual(whole.unresolved);
-  });
-
-  it('forgets the project’s last graph once a run from scratch feeds it', () => {
-    const sessions = new ResolveSessions();
-    sessions.handle(request(1, false));
-    sessions.handle({ project: 1, feed: 2, files: files.slice(0, 1) });
-    expect(sessions.handle({ ...request(1, false), base: 1, gen: 3, files: [], delta: true })).toEqual({ kind: 'stale' });
-  });
-
   it('refuses a rest that no staged request began', () => {
     const sessions = new ResolveSessions();
     expect(() => sessions.handle({ project: 7, rest: true })).toThrow(/no staged resolution of project 7/);

@@ -157,8 +157,7 @@ export interface FileRows {
 
 const rowsByFacts = new WeakMap<FileFacts, FileRows>();
 
-/** A file's own nodes and structural edges (memoized per facts object: a feed makes them ahead of the request). */
-export function fileRows(path: string, facts: FileFacts): FileRows {
+function fileRows(path: string, facts: FileFacts): FileRows {
   const hit = rowsByFacts.get(facts);
   if (hit && hit.path === path) return hit;
   const qnames = assignQnames([{ path, defs: facts.defs }]);

@@ -8,11 +8,6 @@
  * - that run's call rows per file, so the next run resolves the calls of only the files a change can
  *   affect (resolve/reuse.ts).
  *
- * A run that resolves from scratch also feeds the facts to the worker while its files are still being parsed
- * (`ResolveFeed`), so their decoding and their own rows are done before the request comes: at the end of a
- * full index of effect that was ~80 and ~35 ms of the resolve worker's answer with the graph's structure,
- * which the main thread waits for.
- *
  * Both are tagged with a generation number the main thread chose. A request names the generation it builds
  * on (`base`): the one whose graph the main thread wrote last. If the worker holds another one (it was
  * retired or replaced, or the main thread's write failed and it forgot its own), it answers `stale` and the
@@ -21,7 +16,7 @@
  */
 import { decodeFacts, type FileFacts } from '../facts.js';
 import { packGraph, type PackedGraph } from '../transfer.js';
-import { edgeKey, fileRows, resolveProject, structuralRows, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
+import { edgeKey, resolveProject, structuralRows, unresolvedKey, type EdgeRow, type FilePart, type Graph, type NodeRow, type ProjectRows, type Resolution, type UnresolvedRow } from './graph.js';
 import { planReuse } from './reuse.js';
 
 export interface ResolveRequest {
@@ -61,17 +56,6 @@ export interface ResolveRest {
   rest: true;
 }
 
-/**
- * Facts of files parsed so far by a run that will ask for generation `feed` from scratch, sent while its
- * parse goes on. The request still carries every file's bytes; a fed file is not decoded again when its bytes
- * are the same (see `ResolveSessions.decode`), so a feed can only save work, never change a result.
- */
-export interface ResolveFeed {
-  project: number;
-  feed: number;
-  files: Array<{ path: string; facts: Uint8Array }>;
-}
-
 /** The rows that differ between the base graph and the new one. Upserted nodes keep the graph's order. */
 export interface GraphDelta {
   nodes: NodeRow[];
@@ -88,8 +72,7 @@ export type ResolveReply =
   | { kind: 'stale' }
   | { kind: 'graph'; graph: PackedGraph }
   | { kind: 'delta'; delta: GraphDelta }
-  | { kind: 'structure'; graph: PackedGraph }
-  | { kind: 'fed'; files: number };
+  | { kind: 'structure'; graph: PackedGraph };
 
 interface ProjectMemory {
   gen: number;
@@ -116,55 +99,11 @@ interface GraphRows {
 /** Projects remembered at once (a daemon indexing several keeps the most recent ones). */
 const MAX_PROJECTS = 2;
 
-/** What a feed left for the request that follows it. */
-interface Fed {
-  project: number;
-  gen: number;
-  files: Map<string, { bytes: Uint8Array; facts: FileFacts }>;
-}
-
 export class ResolveSessions {
   private readonly projects = new Map<number, ProjectMemory>();
-  /** One run's fed facts (a feed for another run, or a request for the same project, ends them). */
-  private fed: Fed | null = null;
-  /** Files the requests so far took from a feed, and decoded themselves. */
-  readonly decodes = { fed: 0, decoded: 0 };
 
-  handle(msg: ResolveRequest | ResolveRest | ResolveFeed): ResolveReply {
-    if ('rest' in msg) return this.rest(msg);
-    if ('feed' in msg) return this.feed(msg);
-    return this.request(msg);
-  }
-
-  private feed(msg: ResolveFeed): ResolveReply {
-    if (this.fed?.project !== msg.project || this.fed.gen !== msg.feed) {
-      this.fed = { project: msg.project, gen: msg.feed, files: new Map() };
-      // The run replaces the project's memory: drop it now rather than hold both while the files are parsed.
-      // (If the run fails, the next request finds no base and answers `stale`: the main thread sends all.)
-      this.projects.delete(msg.project);
-    }
-    for (const f of msg.files) {
-      const facts = decodeFacts(f.facts);
-      fileRows(f.path, facts); // memoized: the request's structure finds them made
-      this.fed.files.set(f.path, { bytes: f.facts, facts });
-    }
-    return { kind: 'fed', files: this.fed.files.size };
-  }
-
-  /** A request's files decoded, taking the fed ones whose bytes are the request's own. */
-  private decode(req: ResolveRequest): Array<{ path: string; facts: FileFacts }> {
-    const fed = this.fed?.project === req.project && this.fed.gen === req.gen ? this.fed.files : null;
-    // Another project's feed stays: its run may be parsing while this one resolves.
-    if (this.fed?.project === req.project) this.fed = null;
-    return req.files.map((f) => {
-      const early = fed?.get(f.path);
-      if (early && sameBytes(early.bytes, f.facts)) {
-        this.decodes.fed++;
-        return { path: f.path, facts: early.facts };
-      }
-      this.decodes.decoded++;
-      return { path: f.path, facts: decodeFacts(f.facts) };
-    });
+  handle(msg: ResolveRequest | ResolveRest): ResolveReply {
+    return 'rest' in msg ? this.rest(msg) : this.request(msg);
   }
 
   private request(req: ResolveRequest): ResolveReply {
@@ -180,7 +119,7 @@ export class ResolveSessions {
 
     const fromBase = req.base !== null;
     const oldRows = fromBase && req.delta ? mem.rows : null;
-    const changed = this.decode(req);
+    const changed = req.files.map((f) => ({ path: f.path, facts: decodeFacts(f.facts) }));
     const reuse = fromBase && mem.last ? planReuse(mem.last, { configs: req.configs, before: mem.facts, changed, removed: req.removed }) : null;
     // Until this request succeeds the memory is unusable: a failure below leaves no half-updated state.
     mem.gen = -1;
@@ -237,10 +176,6 @@ export class ResolveSessions {
     }
     return { kind: 'graph', graph: packGraph({ ...graph, edges: graph.edges.slice(sent.edges) }) };
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 const STRUCTURAL = new Set<EdgeRow['type']>(['CONTAINS', 'DEFINES', 'DEFINES_METHOD']);
