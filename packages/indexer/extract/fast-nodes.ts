@@ -24,6 +24,9 @@ import Parser from 'tree-sitter';
 
 type Node = Parser.SyntaxNode & Record<number, number>;
 
+/** The binding's base node class; every named node type gets a subclass of it per language. */
+const Base = (Parser as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
+
 const SAMPLE = `/** doc */
 export abstract class A<in out T extends B = C> extends D.E<T> implements F {
   private readonly x: Map<string, number> = new Map();
@@ -86,7 +89,6 @@ export function fastNodesActive(): boolean {
 }
 
 function prepare(): boolean {
-  const Base = (Parser as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
   const proto = Base.prototype;
   const typeDesc = Object.getOwnPropertyDescriptor(proto, 'type');
   const startIndexDesc = Object.getOwnPropertyDescriptor(proto, 'startIndex');
@@ -133,7 +135,6 @@ function prepare(): boolean {
 
 /** Every node of the sample tree (walked with a cursor: no node property shortcuts) against the native getters. */
 function verify(language: unknown, native: NonNullable<typeof nativeGetters>): boolean {
-  const Base = (Parser as unknown as { SyntaxNode: unknown }).SyntaxNode;
   const parser = new Parser();
   parser.setLanguage(language);
   const cursor = parser.parse(SAMPLE).walk();
