@@ -21,7 +21,7 @@ import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, dropSnapshotPaced, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow, type LiveIndex } from './write.js';
+import { applyDelta, applyDiff, dropSnapshotPaced, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -53,8 +53,8 @@ interface ProjectCache {
   files: Map<string, FileRow>;
   /** The discovery that produced `files` (a watcher hint re-stats only its paths against it). */
   disc?: Discovery;
-  /** Ids and keys of the live graph's rows (an in-place diff needs no read-back). */
-  graph?: LiveIndex;
+  /** Ids and keys of the live graph's rows (an in-place diff needs no read-back), or what builds them. */
+  graph?: LiveIndexBuild;
   /** The resolve worker's generation holding `files`' facts and the live graph. */
   gen?: number;
 }
@@ -155,6 +155,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
       await mergeSearchIndexPaced(this.store, opts.signal);
       this.store.checkpoint('index');
       report.durationMs = Date.now() - started;
+      // The new snapshot's live index is built now that the job is over, unless another run needs it first.
+      const live = this.cache.get(project.id)?.graph;
+      live?.buildInBackground(() => this.cache.get(project.id)?.graph === live).catch((e) => this.log.warn('building the live index failed', { err: String(e) }));
       return report;
     } catch (err) {
       // What memory says about the live snapshot may be wrong now (a diff rolled back, hints consumed):
@@ -287,7 +290,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const prior = this.cache.get(project.id);
     const base = !full && prior?.snapshot === project.snapshot && prior.files === live ? (prior.gen ?? null) : null;
     const gen = ++this.gen;
-    const liveIndex = inPlace && prior?.snapshot === project.snapshot ? prior.graph : undefined;
+    const liveIndex = inPlace && prior?.snapshot === project.snapshot ? await prior.graph?.complete() : undefined;
     const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
     const request = (from: number | null): ResolveRequest => ({
       project: project.id,
@@ -344,7 +347,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         if (done) {
           progress('write', 1, 1);
           this.log.debug('index applied in place', { root: project.root, ...done.stats.nodes, edgesAdded: done.stats.edges.added, edgesRemoved: done.stats.edges.removed });
-          this.remember(project.id, { snapshot, files: next, disc, graph: done.index, gen });
+          this.remember(project.id, { snapshot, files: next, disc, graph: new LiveIndexBuild(done.index), gen });
           this.store.checkpoint('index');
           return report;
         }
@@ -365,7 +368,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         const { stats, index } = applied;
         progress('write', 1, 1);
         this.log.debug('index applied in place', { root: project.root, ...stats.nodes, edgesAdded: stats.edges.added, edgesRemoved: stats.edges.removed });
-        this.remember(project.id, { snapshot, files: next, disc, graph: index, gen });
+        this.remember(project.id, { snapshot, files: next, disc, graph: new LiveIndexBuild(index), gen });
         this.store.checkpoint('index');
         return report;
       }
@@ -382,10 +385,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const { snapshot } = fresh;
     const writer = staged?.writer ?? new SnapshotWriter(this.store, snapshot);
     await writer.write(graph, { signal, onProgress: (d, t) => progress('write', d, t) });
-    const { index } = writer;
     checkAbort();
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
-    this.remember(project.id, { snapshot, files: next, disc, graph: index, gen });
+    this.remember(project.id, { snapshot, files: next, disc, graph: writer.live, gen });
     this.store.checkpoint('index');
     if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
     this.store.checkpoint('index');

@@ -177,7 +177,7 @@ function sizedToBudget(size: number, t0: number, min: number, max: number): numb
 async function paced<T>(
   store: Store,
   rows: T[],
-  write: (row: T) => void,
+  write: (row: T, i: number) => void,
   signal: AbortSignal | undefined,
   onBatch: (n: number) => void,
   wrap: (writes: () => void) => void = (writes) => writes(),
@@ -197,7 +197,8 @@ async function paced<T>(
     store.write(() =>
       wrap(() => {
         while (i < rows.length) {
-          write(rows[i++]!);
+          write(rows[i]!, i);
+          i++;
           if ((i & 7) === 0 && performance.now() - t0 > loopBudget) break;
         }
         loopMs = performance.now() - t0;
@@ -220,12 +221,62 @@ export async function writeFiles(store: Store, snapshot: number, files: FileRow[
 }
 
 /**
+ * The LiveIndex of a snapshot a SnapshotWriter wrote, made from the rows it wrote and the ids they got. On a
+ * full index of effect that is ~56k keys, 50-70 ms of the main thread with the garbage they leave; the writer
+ * leaves it out, so the snapshot is published that much sooner. The indexer builds it in slices once the
+ * job is over (`buildInBackground`); an in-place change that comes first finishes it (`complete`).
+ */
+export class LiveIndexBuild {
+  /** Rows still to add, batch by batch: `add(index, i)` adds row i of its batch. */
+  private readonly pending: Array<{ rows: number; add: (index: LiveIndex, i: number) => void }> = [];
+  /** Rows of pending[0] already added. */
+  private next = 0;
+
+  /** Starts from `index` (an in-place change hands over the one it kept up to date: nothing to add). */
+  constructor(private readonly index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() }) {}
+
+  add(rows: number, add: (index: LiveIndex, i: number) => void): void {
+    if (rows > 0) this.pending.push({ rows, add });
+  }
+
+  /** The whole index, built in slices of DIFF_SLICE_MS with the event loop running between them. */
+  async complete(): Promise<LiveIndex> {
+    while (this.pending.length) {
+      await yieldToLoop();
+      this.advance(performance.now() + DIFF_SLICE_MS);
+    }
+    return this.index;
+  }
+
+  /** Like `complete`, but only while `wanted()` (the indexer still remembers this index). */
+  async buildInBackground(wanted: () => boolean): Promise<void> {
+    while (this.pending.length && wanted()) {
+      await yieldToLoop();
+      this.advance(performance.now() + DIFF_SLICE_MS);
+    }
+  }
+
+  private advance(deadline: number): void {
+    while (this.pending.length) {
+      const batch = this.pending[0]!;
+      while (this.next < batch.rows) {
+        batch.add(this.index, this.next++);
+        if ((this.next & 255) === 0 && performance.now() > deadline) return;
+      }
+      this.pending.shift(); // its rows can be collected now
+      this.next = 0;
+    }
+  }
+}
+
+/**
  * Writes a graph into an unpublished snapshot, batch by batch, in as many parts as it comes in (a full index
  * writes every node and the structural edges while the calls are still being resolved, then the rest). The
  * ids given to nodes are kept across parts: a later part's edges join an earlier part's nodes.
  */
 export class SnapshotWriter {
-  readonly index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
+  /** What the snapshot's LiveIndex is made of: built after the write (see LiveIndexBuild). */
+  readonly live = new LiveIndexBuild();
   private readonly ids = new Map<string, number>();
   private readonly st: Statements;
 
@@ -237,10 +288,10 @@ export class SnapshotWriter {
   }
 
   async write(rows: Pick<Graph, 'nodes' | 'edges' | 'unresolved'>, hooks: WriteHooks = {}): Promise<void> {
-    const { st, ids, index, snapshot } = this;
+    const { st, ids, snapshot } = this;
     const total = rows.nodes.length + rows.edges.length + rows.unresolved.length;
     let done = 0;
-    const inBatches = <T>(list: T[], write: (row: T) => void, wrap?: (writes: () => void) => void) =>
+    const inBatches = <T>(list: T[], write: (row: T, i: number) => void, wrap?: (writes: () => void) => void) =>
       paced(
         this.store,
         list,
@@ -252,22 +303,34 @@ export class SnapshotWriter {
         },
         wrap,
       );
-    await inBatches(rows.nodes, (n) => {
+    const { nodes, edges, unresolved } = rows;
+    await inBatches(nodes, (n) => {
       const parent = n.parent === null ? null : (ids.get(n.parent) ?? null);
-      const id = st.insertNode(snapshot, n, parent);
-      ids.set(n.qname, id);
-      index.nodes.set(n.qname, { id, key: nodeKey(n) });
+      ids.set(n.qname, st.insertNode(snapshot, n, parent));
     }, (writes) => st.withSearchRows(writes));
-    await inBatches(rows.edges, (e) => {
+    this.live.add(nodes.length, (index, i) => {
+      const n = nodes[i]!;
+      index.nodes.set(n.qname, { id: ids.get(n.qname)!, key: nodeKey(n) });
+    });
+    // Row ids by position; 0 where a row was not written (an endpoint the graph lacks).
+    const edgeIds = new Float64Array(edges.length);
+    await inBatches(edges, (e, i) => {
       const src = ids.get(e.src);
       const dst = ids.get(e.dst);
       if (src !== undefined && dst !== undefined) {
-        pushId(index.edges, edgeKey(e), Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid));
+        edgeIds[i] = Number(st.insertEdge.run(snapshot, e.type, src, dst, e.line, e.strategy, e.confidence, e.data).lastInsertRowid);
       }
     });
-    await inBatches(rows.unresolved, (u) => {
+    this.live.add(edges.length, (index, i) => {
+      if (edgeIds[i]) pushId(index.edges, edgeKey(edges[i]!), edgeIds[i]!);
+    });
+    const unresolvedIds = new Float64Array(unresolved.length);
+    await inBatches(unresolved, (u, i) => {
       const src = ids.get(u.src);
-      if (src !== undefined) pushId(index.unresolved, unresolvedKey(u), Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid));
+      if (src !== undefined) unresolvedIds[i] = Number(st.insertUnresolved.run(snapshot, src, u.file, u.line, u.callee, u.reason).lastInsertRowid);
+    });
+    this.live.add(unresolved.length, (index, i) => {
+      if (unresolvedIds[i]) pushId(index.unresolved, unresolvedKey(unresolved[i]!), unresolvedIds[i]!);
     });
   }
 }
@@ -541,7 +604,7 @@ export async function applyDelta(
  * daemon 210 ms on effect (50k rows) at the first in-place change after a restart. Only this project's
  * index job writes its snapshot, so the pages are consistent.
  */
-async function readLiveIndex(store: Store, snapshot: number): Promise<LiveIndex> {
+export async function readLiveIndex(store: Store, snapshot: number): Promise<LiveIndex> {
   const index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() };
   await inPages<LiveNode>(store.stmt(LIVE_INDEX_PAGES.nodes), snapshot, (n) => index.nodes.set(n.qname, { id: n.id, key: liveKey(n) }));
   await inPages<EdgeRow & { id: number }>(store.stmt(LIVE_INDEX_PAGES.edges), snapshot, (e) => pushId(index.edges, edgeKey(e), e.id));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Indexer } from '../../packages/indexer/api.js';
 import { createIndexer } from '../../packages/indexer/index.js';
+import { readLiveIndex, type LiveIndexBuild } from '../../packages/indexer/write.js';
 import { dump, edges, openEnv, settings, silentLog, type Env, copyZodCorpus } from './helpers.js';
 
 let env: Env;
@@ -56,6 +57,18 @@ describe('incremental == from scratch (zod v3)', () => {
     const again = await env.indexer.index(root, { mode: 'incremental' });
     expect(again.files.parsed).toBe(0);
     expect(await env.indexer.changedSince(report.projectId)).toEqual([]);
+  });
+
+  it('remembers the live index of the snapshot it wrote: equal to the one read back from the database', async () => {
+    // Built after the job, from the rows written and the ids they got (write.ts LiveIndexBuild).
+    type Internals = { cache: Map<number, { snapshot: number; graph?: LiveIndexBuild }> };
+    await env.indexer.index(root, { mode: 'full' });
+    const [entry] = [...(env.indexer as unknown as Internals).cache.values()];
+    const built = await entry!.graph!.complete();
+    expect(built.nodes.size).toBeGreaterThan(100);
+    expect(built.edges.size).toBeGreaterThan(100);
+    expect(built.unresolved.size).toBeGreaterThan(10);
+    expect(built).toEqual(await readLiveIndex(env.store, entry!.snapshot));
   });
 
   it('after editing a body, renaming a called function, and adding a caller', async () => {
@@ -111,13 +124,14 @@ describe('incremental == from scratch (zod v3)', () => {
   it('when the live index and the resolve worker disagree (never expected): the whole graph is diffed instead', async () => {
     edit('types.ts', (s) => s.replace('export function appendedHelper(): void {}', 'export function appendedHelper(): void {}\nexport function mismatch(): void { appendedHelper(); }'));
     await expectIncrementalEqualsScratch(['types.ts']);
-    type Internals = { cache: Map<number, { graph?: { edges: Map<string, number[]> } }>; log: { warn: (msg: string) => void } };
+    type Internals = { cache: Map<number, { graph?: LiveIndexBuild }>; log: { warn: (msg: string) => void } };
     const internals = env.indexer as unknown as Internals;
     const [entry] = [...internals.cache.values()];
     // Forget in memory the edges the next delta removes: it cannot be applied as it is.
-    const forgotten = [...entry!.graph!.edges.keys()].filter((k) => k.includes('types.ts#mismatch'));
+    const live = await entry!.graph!.complete();
+    const forgotten = [...live.edges.keys()].filter((k) => k.includes('types.ts#mismatch'));
     expect(forgotten.length).toBeGreaterThan(0);
-    for (const k of forgotten) entry!.graph!.edges.delete(k);
+    for (const k of forgotten) live.edges.delete(k);
     const warnings: string[] = [];
     const warn = internals.log.warn;
     internals.log.warn = (msg: string) => void warnings.push(msg);
