@@ -155,9 +155,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       await mergeSearchIndexPaced(this.store, opts.signal);
       this.store.checkpoint('index');
       report.durationMs = Date.now() - started;
-      // The new snapshot's live index is built now that the job is over, unless another run needs it first.
-      const live = this.cache.get(project.id)?.graph;
-      live?.buildInBackground(() => this.cache.get(project.id)?.graph === live).catch((e) => this.log.warn('building the live index failed', { err: String(e) }));
+      this.buildLiveIndex(project.id);
       return report;
     } catch (err) {
       // What memory says about the live snapshot may be wrong now (a diff rolled back, hints consumed):
@@ -389,7 +387,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const previous = publishSnapshot(this.store, project.id, snapshot, { indexedAt: Date.now(), gitHead: report.gitHead, stats: report });
     this.remember(project.id, { snapshot, files: next, disc, graph: writer.live, gen });
     this.store.checkpoint('index');
-    if (previous !== null && previous !== snapshot) await dropSnapshotPaced(this.store, previous);
+    if (previous !== null && previous !== snapshot) {
+      // The paced drop of the previous snapshot takes a few hundred ms: the keys are built between its steps
+      // (an agent's next edit would otherwise wait for them). Otherwise they are built after the job.
+      this.buildLiveIndex(project.id);
+      await dropSnapshotPaced(this.store, previous);
+    }
     this.store.checkpoint('index');
     return report;
   }
@@ -402,6 +405,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const writer = new SnapshotWriter(this.store, fresh.snapshot);
     await writer.write(structure, { signal });
     return { writer, edges: structure.edges.length };
+  }
+
+  /** Builds the keys of a project's live index in the background, in slices, while it is remembered. */
+  private buildLiveIndex(projectId: number): void {
+    const live = this.cache.get(projectId)?.graph;
+    live?.buildInBackground(() => this.cache.get(projectId)?.graph === live).catch((e) => this.log.warn('building the live index failed', { err: String(e) }));
   }
 
   /** Parses files in batches across the pool, keeping a bounded number of tasks in flight. */

@@ -223,14 +223,16 @@ export async function writeFiles(store: Store, snapshot: number, files: FileRow[
 /**
  * The LiveIndex of a snapshot a SnapshotWriter wrote, made from the rows it wrote and the ids they got. On a
  * full index of effect that is ~56k keys, 50-70 ms of the main thread with the garbage they leave; the writer
- * leaves it out, so the snapshot is published that much sooner. The indexer builds it in slices once the
- * job is over (`buildInBackground`); an in-place change that comes first finishes it (`complete`).
+ * leaves it out, so the snapshot is published that much sooner. The indexer builds it in slices after the
+ * job, or during the paced drop of the snapshot it replaced (`buildInBackground`); an in-place change that
+ * comes first finishes it (`complete`).
  */
 export class LiveIndexBuild {
   /** Rows still to add, batch by batch: `add(index, i)` adds row i of its batch. */
   private readonly pending: Array<{ rows: number; add: (index: LiveIndex, i: number) => void }> = [];
   /** Rows of pending[0] already added. */
   private next = 0;
+  private background: Promise<void> | undefined;
 
   /** Starts from `index` (an in-place change hands over the one it kept up to date: nothing to add). */
   constructor(private readonly index: LiveIndex = { nodes: new Map(), edges: new Map(), unresolved: new Map() }) {}
@@ -248,12 +250,15 @@ export class LiveIndexBuild {
     return this.index;
   }
 
-  /** Like `complete`, but only while `wanted()` (the indexer still remembers this index). */
-  async buildInBackground(wanted: () => boolean): Promise<void> {
-    while (this.pending.length && wanted()) {
-      await yieldToLoop();
-      this.advance(performance.now() + DIFF_SLICE_MS);
-    }
+  /** Like `complete`, but only while `wanted()` (the indexer still remembers this index); once at a time. */
+  buildInBackground(wanted: () => boolean): Promise<void> {
+    this.background ??= (async () => {
+      while (this.pending.length && wanted()) {
+        await yieldToLoop();
+        this.advance(performance.now() + DIFF_SLICE_MS);
+      }
+    })();
+    return this.background;
   }
 
   private advance(deadline: number): void {
