@@ -249,10 +249,7 @@ export class LiveIndexBuild {
 
   /** The whole index, built in slices of DIFF_SLICE_MS with the event loop running between them. */
   async complete(): Promise<LiveIndex> {
-    while (this.pending.length) {
-      await yieldToLoop();
-      this.advance(performance.now() + DIFF_SLICE_MS);
-    }
+    await this.inSlices(DIFF_SLICE_MS, () => true);
     return this.index;
   }
 
@@ -262,13 +259,15 @@ export class LiveIndexBuild {
    * transaction (both wait in setImmediate's queue), so a query waits for the two together.
    */
   buildInBackground(wanted: () => boolean): Promise<void> {
-    this.background ??= (async () => {
-      while (this.pending.length && wanted()) {
-        await yieldToLoop();
-        this.advance(performance.now() + BACKGROUND_SLICE_MS);
-      }
-    })();
+    this.background ??= this.inSlices(BACKGROUND_SLICE_MS, wanted);
     return this.background;
+  }
+
+  private async inSlices(sliceMs: number, wanted: () => boolean): Promise<void> {
+    while (this.pending.length && wanted()) {
+      await yieldToLoop();
+      this.advance(performance.now() + sliceMs);
+    }
   }
 
   private advance(deadline: number): void {
