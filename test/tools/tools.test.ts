@@ -2,6 +2,7 @@
  * Every tool on a real fixture project (real Store, real files), asserting the exact answers: results,
  * ranking, paging to the end, truncation markers, ambiguity, error messages, freshness.
  */
+import { createHook } from 'node:async_hooks';
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -205,6 +206,25 @@ describe('search_code', () => {
       src/server.ts:11  in src/server.ts#Server.start  console.log('start', p);
       indexed 0s ago · 0 files changed since · watch off"
     `);
+  });
+  test('reads the files without an async fs request per file', async () => {
+    // Each promise-based fs call (and FileHandle) holds native memory until V8 collects it; per file, with
+    // many sessions searching, that churn re-dirtied tens of MB of malloc's freed pages after every trim.
+    const requests = new Map<string, number>();
+    const hook = createHook({
+      init(_id, type) {
+        if (type.startsWith('FSREQ') || type === 'FILEHANDLE') requests.set(type, (requests.get(type) ?? 0) + 1);
+      },
+    }).enable();
+    let searched: number;
+    try {
+      const r = await h.call('search_code', { pattern: 'number', context_lines: 0 });
+      searched = (r.data as { files_searched: number }).files_searched;
+    } finally {
+      hook.disable();
+    }
+    expect(searched).toBe(5);
+    expect(Object.fromEntries(requests)).toEqual({});
   });
   test('paging over hits to the end', async () => {
     const all: string[] = [];

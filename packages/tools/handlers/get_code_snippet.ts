@@ -24,7 +24,7 @@ export const getCodeSnippetHandler: ToolHandler<'get_code_snippet'> = async (ctx
   if (!n.file || n.start_line === null || n.end_line === null) {
     throw new CodehiveError('NOT_FOUND', `${n.qname} (${n.kind}) has no source range; ask for a function, class or other symbol`);
   }
-  const lines = await readLines(p.root, n.file);
+  const lines = readLines(p.root, n.file);
   if (!lines) throw new CodehiveError('NOT_FOUND', `${n.file} is in the graph but no longer on disk (deleted since indexing); re-run index_repository`);
   const file = indexedFile(db, snap, n.file);
   const changed = file ? await changedOnDisk(p.root, file) : false;

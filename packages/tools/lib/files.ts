@@ -3,8 +3,10 @@
  * read live (the graph never stores source), so answers show what is on disk now, and say so when a file
  * changed or vanished since it was indexed.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Db } from '../../store/db.js';
 import { stmt } from './graph.js';
 
@@ -24,12 +26,57 @@ export function indexedFile(db: Db, snapshot: number, path: string): FileRow | u
   return stmt(db, `SELECT path, language, size, mtime_ms, lines FROM files WHERE snapshot = ? AND path = ?`).get(snapshot, path) as FileRow | undefined;
 }
 
-export async function readLines(root: string, path: string): Promise<string[] | null> {
+export function readLines(root: string, path: string): string[] | null {
   try {
-    return splitLines(await readFile(join(root, path), 'utf8'));
+    return splitLines(readText(join(root, path)));
   } catch {
     return null;
   }
+}
+
+/*
+ * Source files are read synchronously into one reused buffer. search_code reads every indexed file of a
+ * project on each call; with `readFile` each read was four promise-based fs calls, each allocating native
+ * memory (request objects, a stat array, the file's buffer) that lived until V8's next collection. In a
+ * daemon whose malloc arena had room left by earlier index jobs, twelve sessions searching spread those
+ * allocations over ~25 MB of freed pages within two seconds of every malloc trim, and RSS came straight back
+ * (docs/benchmarks.md, tenth pass). A synchronous read of a file in the page cache takes microseconds;
+ * forEachFile yields to the event loop between slices.
+ */
+/** At least this big, so the buffer is a mapping of its own (above the daemon's mmap threshold, config). */
+const READ_BUFFER_BYTES = 256 * 1024;
+/** A buffer grown past this for one big file is not kept. */
+const READ_BUFFER_KEPT = 4 * 1024 * 1024;
+let readBuffer: Buffer | null = null;
+
+/** A file's text (UTF-8; invalid bytes become U+FFFD, as `readFile(…, 'utf8')` decodes them). */
+export function readText(abs: string): string {
+  const fd = openSync(abs, 'r');
+  try {
+    // One byte more than the size: a read that fills the buffer means the file grew since the stat.
+    let buf = bufferOf(fstatSync(fd).size + 1);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const read = readSync(fd, buf, n, buf.length - n, n);
+      if (read === 0) break;
+      n += read;
+    }
+    const text = buf.toString('utf8', 0, n);
+    readBuffer = buf.length <= READ_BUFFER_KEPT ? buf : null;
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function bufferOf(atLeast: number): Buffer {
+  if (readBuffer && readBuffer.length >= atLeast) return readBuffer;
+  return Buffer.allocUnsafeSlow(Math.max(READ_BUFFER_BYTES, atLeast));
 }
 
 export function splitLines(text: string): string[] {
@@ -48,22 +95,17 @@ export async function changedOnDisk(root: string, f: FileRow): Promise<boolean> 
   }
 }
 
-/**
- * Reads files in order with a few reads in flight (sequential awaits would leave the disk idle; all at once
- * would hold every file in memory). Stops when `visit` returns false.
- */
-export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, lines: string[] | null) => boolean, ahead = 8): Promise<void> {
-  const pending: Array<Promise<string[] | null>> = [];
-  let next = 0;
-  const fill = () => {
-    while (pending.length < ahead && next < files.length) pending.push(readLines(root, files[next++]!.path));
-  };
-  fill();
-  for (let i = 0; i < files.length; i++) {
-    const lines = await pending.shift()!;
-    fill();
-    if (!visit(files[i]!, lines)) break;
+/** Reading and visiting files runs this long at most before other calls get the event loop. */
+const SLICE_MS = 4;
+
+/** Reads files in order and visits each (`lines` null: unreadable now); stops when `visit` returns false. */
+export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, lines: string[] | null) => boolean): Promise<void> {
+  let sliceStart = performance.now();
+  for (const f of files) {
+    if (!visit(f, readLines(root, f.path))) return;
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
   }
-  // Let abandoned reads settle quietly.
-  await Promise.allSettled(pending);
 }
