@@ -8,7 +8,7 @@
 import { answer, page } from '../lib/answer.js';
 import { bytes, clipLine } from '../lib/budget.js';
 import { decodeCursor, fingerprint } from '../lib/cursor.js';
-import { indexedFiles, forEachFile } from '../lib/files.js';
+import { indexedFiles, forEachFile, splitLines } from '../lib/files.js';
 import { innermost, liveSnapshot, symbolsInFile } from '../lib/graph.js';
 import { pathFilter } from '../lib/glob.js';
 import { BoundedScanner, compileUserRegex, smartCaseInsensitive } from '../lib/regex.js';
@@ -47,16 +47,19 @@ export const searchCodeHandler: ToolHandler<'search_code'> = async (ctx, args) =
   let searched = 0;
   let missing = 0;
   let stopped = false;
-  await forEachFile(p.root, files, (f, lines) => {
+  await forEachFile(p.root, files, (f, text) => {
     if (ctx.signal.aborted || performance.now() > deadline) {
       stopped = true;
       return false;
     }
     searched++;
-    if (!lines) {
+    if (text === null) {
       missing++;
       return true;
     }
+    // Most files lack a plain pattern: one search of the whole text skips splitting them into lines.
+    if (!scanner && !(ci ? text.toLowerCase() : text).includes(needle)) return true;
+    const lines = splitLines(text);
     let found: number[];
     if (scanner) {
       const r = scanner.scan(lines);

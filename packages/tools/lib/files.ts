@@ -6,9 +6,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Db } from '../../store/db.js';
 import { stmt } from './graph.js';
+import { nextTurn } from './turns.js';
 
 export interface FileRow {
   path: string;
@@ -95,16 +95,23 @@ export async function changedOnDisk(root: string, f: FileRow): Promise<boolean> 
   }
 }
 
-/** Reading and visiting files runs this long at most before other calls get the event loop. */
-const SLICE_MS = 4;
+/** Reading and visiting files runs this long at most per turn of the event loop (see turns.ts). */
+const SLICE_MS = 2;
 
-/** Reads files in order and visits each (`lines` null: unreadable now); stops when `visit` returns false. */
-export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, lines: string[] | null) => boolean): Promise<void> {
+/** Reads files in order and visits each (`text` null: unreadable now); stops when `visit` returns false. */
+export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, text: string | null) => boolean): Promise<void> {
+  await nextTurn();
   let sliceStart = performance.now();
   for (const f of files) {
-    if (!visit(f, readLines(root, f.path))) return;
+    let text: string | null;
+    try {
+      text = readText(join(root, f.path));
+    } catch {
+      text = null;
+    }
+    if (!visit(f, text)) return;
     if (performance.now() - sliceStart >= SLICE_MS) {
-      await yieldToLoop();
+      await nextTurn();
       sliceStart = performance.now();
     }
   }
