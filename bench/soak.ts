@@ -526,6 +526,8 @@ interface Sample {
   calls: number;
   errors: number;
   projects: string[] | null;
+  /** Symbols in every project's graph: the corpus grows under edits and adds, and memory may grow with it. */
+  symbols: number | null;
   jobs: number | null;
 }
 
@@ -570,6 +572,8 @@ export interface SoakReport {
     max: number | null;
     /** Settled samples the judged slope used. */
     samplesUsed: number;
+    /** How fast the graph grew over the same samples (symbols/min): a growing corpus is not a leak, but holds more. */
+    symbolsPerMin: number | null;
   };
   heap: { slopeMbPerMin: number | null; max: number | null };
   /**
@@ -920,6 +924,7 @@ class Soak {
       calls: this.calls.length - this.lastSampleCalls,
       errors: this.calls.filter((c) => c.outcome === 'failed').length - this.lastSampleFailed,
       projects: null,
+      symbols: null,
       jobs: null,
     };
     this.lastSampleCalls = this.calls.length;
@@ -954,6 +959,7 @@ class Soak {
           s.loop = st.eventLoop ?? null;
           s.sessions = st.sessions.length;
           s.projects = st.projects.map((p) => p.root);
+          s.symbols = st.projects.reduce((a, p) => a + p.symbols, 0);
           s.jobs = st.jobs.length;
         } catch {
           resetConnections(reg.socketPath);
@@ -1276,6 +1282,7 @@ class Soak {
         min: minOf(this.samples.map((s) => s.rssMb)),
         max: maxOf(this.samples.map((s) => s.rssMb)),
         samplesUsed: rssSlope.n,
+        symbolsPerMin: partSlope((s) => s.symbols),
       },
       heap: { slopeMbPerMin: heapSlope.slope === null ? null : round3(heapSlope.slope), max: maxOf(this.samples.map((s) => s.heapMb)) },
       anonParts,
@@ -1348,7 +1355,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'mallocInUseMb', 'mallocFreeMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'mallocInUseMb', 'mallocFreeMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs', 'symbols'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1515,7 +1522,7 @@ export function formatReport(r: SoakReport): string {
   L.push(`latency (ms)        calls     p50     p99     max`);
   for (const l of r.latency) L.push(`  ${l.tool.padEnd(18)}${String(l.calls).padStart(6)}${String(l.p50).padStart(8)}${String(l.p99).padStart(8)}${String(Math.round(l.max)).padStart(8)}`);
   L.push(
-    `RSS: ${r.rss.min}–${r.rss.max} MB; baseline slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} settled of ${r.rss.tailSamples} samples, ${r.rss.spanSec} s); right after each trim ${r.rss.restingSlopeMbPerMin ?? 'n/a'} ± ${r.rss.restingSlopeSe ?? '-'} (${r.rss.restingSamples} samples); all samples ${r.rss.allSamplesSlopeMbPerMin ?? 'n/a'} ± ${r.rss.allSamplesSlopeSe ?? '-'}, ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, baseline slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min`,
+    `RSS: ${r.rss.min}–${r.rss.max} MB; baseline slope ${r.rss.slopeMbPerMin ?? 'n/a'} ± ${r.rss.slopeSe ?? '-'} MB/min over the last daemon lifetime after its warm-up (${r.rss.samplesUsed} settled of ${r.rss.tailSamples} samples, ${r.rss.spanSec} s); right after each trim ${r.rss.restingSlopeMbPerMin ?? 'n/a'} ± ${r.rss.restingSlopeSe ?? '-'} (${r.rss.restingSamples} samples); all samples ${r.rss.allSamplesSlopeMbPerMin ?? 'n/a'} ± ${r.rss.allSamplesSlopeSe ?? '-'}, ${r.rss.pooledSlopeMbPerMin ?? 'n/a'} MB/min pooled over every lifetime; heap max ${r.heap.max} MB, baseline slope ${r.heap.slopeMbPerMin ?? 'n/a'} MB/min; the graph grew ${r.rss.symbolsPerMin === null ? 'n/a' : Math.round(r.rss.symbolsPerMin)} symbols/min over the same samples`,
   );
   L.push(
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
