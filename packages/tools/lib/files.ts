@@ -45,7 +45,7 @@ export function readLines(root: string, path: string): string[] | null {
  */
 /** At least this big, so the buffer is a mapping of its own (above the daemon's mmap threshold, config). */
 const READ_BUFFER_BYTES = 256 * 1024;
-/** A buffer grown past this for one big file is not kept. */
+/** A buffer grown past this for one big file is not kept (the one before it is). */
 const READ_BUFFER_KEPT = 4 * 1024 * 1024;
 let readBuffer: Buffer | null = null;
 
@@ -67,7 +67,7 @@ export function readText(abs: string): string {
       n += read;
     }
     const text = buf.toString('utf8', 0, n);
-    readBuffer = buf.length <= READ_BUFFER_KEPT ? buf : null;
+    if (buf.length <= READ_BUFFER_KEPT) readBuffer = buf;
     return text;
   } finally {
     closeSync(fd);
