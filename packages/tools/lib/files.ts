@@ -27,8 +27,14 @@ export function indexedFile(db: Db, snapshot: number, path: string): FileRow | u
 }
 
 export function readLines(root: string, path: string): string[] | null {
+  const text = readTextIfThere(join(root, path));
+  return text === null ? null : splitLines(text);
+}
+
+/** A file's text, or null when it cannot be read now (deleted since indexing, a folder, no permission). */
+function readTextIfThere(abs: string): string | null {
   try {
-    return splitLines(readText(join(root, path)));
+    return readText(abs);
   } catch {
     return null;
   }
@@ -103,13 +109,7 @@ export async function forEachFile(root: string, files: readonly FileRow[], visit
   await nextTurn();
   let sliceStart = performance.now();
   for (const f of files) {
-    let text: string | null;
-    try {
-      text = readText(join(root, f.path));
-    } catch {
-      text = null;
-    }
-    if (!visit(f, text)) return;
+    if (!visit(f, readTextIfThere(join(root, f.path)))) return;
     if (performance.now() - sliceStart >= SLICE_MS) {
       await nextTurn();
       sliceStart = performance.now();
