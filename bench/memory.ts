@@ -41,7 +41,7 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(0)}`;
 
 const QUERY_WORDS = ['Effect', 'map', 'flatMap', 'pipe', 'fiber', 'Layer', 'Stream', 'Schedule', 'Option', 'Either', 'succeed', 'catchAll', 'make', 'runtime', 'subscribe'];
 
-/** Each session's loop: search_graph, search_code, trace_path and get_code_snippet in turn, 20-60 ms apart. */
+/** Each session's loop: search_graph by words, search_code, trace_path and search_graph by name in turn, 20-60 ms apart. */
 async function queryLoad(env: NodeJS.ProcessEnv, root: string, sessions: number, seconds: number): Promise<number> {
   const clients: Client[] = [];
   try {
@@ -134,10 +134,12 @@ async function main(): Promise<void> {
       const snap = async () => {
         const s = await status();
         const mb = (b: number | undefined) => (b === undefined ? 'n/a' : (b / 1048576).toFixed(0));
+        const rss = procStatusMb(s.pid, 'VmRSS');
+        const arena = mainArenaMb(s.pid);
         return {
-          rss: procStatusMb(s.pid, 'VmRSS'),
-          arena: mainArenaMb(s.pid),
-          text: `RSS ${procStatusMb(s.pid, 'VmRSS').toFixed(0)} MB, main arena ${mainArenaMb(s.pid).toFixed(0)} MB, malloc in use ${mb(s.memory.malloc?.inUseBytes)} MB, free ${mb(s.memory.malloc?.freeBytes)} MB`,
+          rss,
+          arena,
+          text: `RSS ${rss.toFixed(0)} MB, main arena ${arena.toFixed(0)} MB, malloc in use ${mb(s.memory.malloc?.inUseBytes)} MB, free ${mb(s.memory.malloc?.freeBytes)} MB`,
         };
       };
       const before = await snap();
