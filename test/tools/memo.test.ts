@@ -2,6 +2,7 @@
  * Read answers are remembered until the next write: a repeated question is answered from memory, and any
  * write through the Store drops every memo, so an answer never outlives the data it was computed from.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QueryMemo } from '../../packages/store/memo.js';
@@ -39,7 +40,7 @@ describe('QueryMemo', () => {
 describe('memoised tool answers over a real store', () => {
   let h: Harness;
   let root: string;
-  const t = async (name: 'search_graph' | 'trace_path' | 'get_graph_schema', args: Record<string, unknown>) =>
+  const t = async (name: 'search_graph' | 'trace_path' | 'get_graph_schema' | 'get_architecture', args: Record<string, unknown>) =>
     textOf(await h.call(name, args as never), root);
 
   beforeAll(() => {
@@ -64,6 +65,27 @@ describe('memoised tool answers over a real store', () => {
     expect(after).not.toBe(first);
     expect(after).not.toContain('parseNumber');
     expect(await t('search_graph', { query: 'digits' })).toContain('parseDigits');
+  });
+
+  test('get_architecture remembers its graph reads per path, still reads package.json live, and a write drops them', async () => {
+    const whole = await t('get_architecture', {});
+    expect(whole).toContain('most-called symbols:');
+    const misses = h.store.memo.stats().misses;
+    expect(await t('get_architecture', {})).toBe(whole);
+    expect(h.store.memo.stats().misses).toBe(misses);
+    // Another folder is another question.
+    expect(await t('get_architecture', { path: 'src' })).not.toBe(whole);
+    expect(h.store.memo.stats().misses).toBeGreaterThan(misses);
+
+    // Entry points come from package.json on disk, which no write to the store announces.
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'basic-fixture', main: 'src/server.ts' }));
+    const edited = await t('get_architecture', {});
+    expect(edited).toContain('package.json main: src/server.ts');
+    expect(edited).not.toContain('bin/fx.js');
+
+    const unimported = (text: string) => Number(/files nothing imports \((\d+)/.exec(text)?.[1]);
+    h.store.write(() => h.store.db.prepare(`DELETE FROM edges WHERE type = 'IMPORTS'`).run());
+    expect(unimported(await t('get_architecture', {}))).toBeGreaterThan(unimported(edited));
   });
 
   test('trace_path and get_graph_schema are remembered per argument set and dropped by a write', async () => {
