@@ -20,8 +20,12 @@ const SHORT_QUIET_MS = 500;
 const STOP_GRACE_MS = 5_000;
 
 export interface PoolOptions {
-  /** The worker's module next to this file (default `worker.js`, the parse worker). */
-  entry?: string;
+  /** The worker's module: a file next to this one (default `worker.js`, the parse worker), or its URL. */
+  entry?: string | URL;
+  /** `workerData` of every worker. */
+  workerData?: unknown;
+  /** What the workers are, in errors and logs (default `indexer worker`). */
+  name?: string;
   /** Idle time before the workers are ended (default IDLE_RETIRE_MS). */
   idleRetireMs?: number;
   /** V8 heap limits of each worker. */
@@ -81,6 +85,10 @@ export class WorkerPool {
     private readonly log: Logger,
     private readonly opts: PoolOptions = {},
   ) {}
+
+  private get name(): string {
+    return this.opts.name ?? 'indexer worker';
+  }
 
   stats(): PoolStats {
     const sum = (f: (h: ThreadHeap) => number) => this.slots.reduce((n, s) => n + (s.heap ? f(s.heap) : 0), 0);
@@ -221,7 +229,9 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(compiledWorkerUrl(import.meta.url, this.opts.entry ?? 'worker.js', 'the parser worker'), this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {});
+    const { entry = 'worker.js', workerData, resourceLimits } = this.opts;
+    const url = entry instanceof URL ? entry : compiledWorkerUrl(import.meta.url, entry, 'the parser worker');
+    const worker = new Worker(url, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
     const slot: Slot = { worker, current: null, worked: 0, heap: null };
     worker.on('message', (m: { id?: number; ok?: boolean; result?: unknown; error?: string } & Partial<HeapReport>) => {
       if (m.heap) slot.heap = m.heap;
@@ -231,7 +241,7 @@ export class WorkerPool {
       slot.current = null;
       slot.worker.unref();
       if (m.ok) task.resolve(m.result);
-      else task.reject(new CodehiveError('INTERNAL', `indexer worker failed: ${m.error}`));
+      else task.reject(new CodehiveError('INTERNAL', `${this.name} failed: ${m.error}`));
       this.pump();
       this.armIdleRetire();
     });
@@ -239,8 +249,8 @@ export class WorkerPool {
       const i = this.slots.indexOf(slot);
       if (i === -1) return;
       this.slots.splice(i, 1);
-      if (!this.closed) this.log.warn('indexer worker died', { why });
-      slot.current?.reject(new CodehiveError('INTERNAL', `indexer worker died: ${why}`));
+      if (!this.closed) this.log.warn(`${this.name} died`, { why });
+      slot.current?.reject(new CodehiveError('INTERNAL', `${this.name} died: ${why}`));
       slot.current = null;
       if (!this.closed) this.pump();
     };

@@ -14,6 +14,8 @@ export interface MemoStats {
 
 export class QueryMemo {
   private readonly entries = new Map<string, unknown>();
+  /** Computations in flight (`getAsync`), shared by every caller asking the same key meanwhile. */
+  private readonly pending = new Map<string, Promise<unknown>>();
   private gen = 0;
   private hits = 0;
   private misses = 0;
@@ -25,6 +27,8 @@ export class QueryMemo {
   invalidate(): void {
     this.gen++;
     this.entries.clear();
+    // A computation started before this write may finish after it: later callers must not join it.
+    this.pending.clear();
   }
 
   get generation(): number {
@@ -49,11 +53,41 @@ export class QueryMemo {
     const gen = this.gen;
     const value = compute();
     // A compute that wrote (it should not) must not store an answer read before its own write.
-    if (gen === this.gen && keep(value)) {
-      this.entries.set(key, value);
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    }
+    if (gen === this.gen && keep(value)) this.remember(key, value);
     return value;
+  }
+
+  /**
+   * `get` for a computation that runs elsewhere (another thread): callers asking the same key while it runs
+   * share it, and its value is remembered only if no write happened meanwhile (it may have read either side
+   * of that write).
+   */
+  getAsync<T>(key: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+    if (this.entries.has(key)) return Promise.resolve(this.get(key, () => undefined as T));
+    const running = this.pending.get(key);
+    if (running) {
+      this.hits++;
+      return running as Promise<T>;
+    }
+    this.misses++;
+    const gen = this.gen;
+    const p = compute().then((value) => {
+      if (gen === this.gen) {
+        this.pending.delete(key);
+        if (keep(value)) this.remember(key, value);
+      }
+      return value;
+    });
+    p.catch(() => {
+      if (gen === this.gen) this.pending.delete(key);
+    });
+    this.pending.set(key, p);
+    return p;
+  }
+
+  private remember(key: string, value: unknown): void {
+    this.entries.set(key, value);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   stats(): MemoStats {
