@@ -502,10 +502,11 @@ interface Sample {
   rssAnonMb: number | null;
   rssFileMb: number | null;
   heapMb: number | null;
-  /** Committed V8 heaps (MB) of the main thread, the parse workers and the resolve worker: where RSS goes. */
+  /** Committed V8 heaps (MB) of the main thread, the parse workers, the resolve worker and the read thread: where RSS goes. */
   mainHeapTotalMb: number | null;
   parseHeapTotalMb: number | null;
   resolveHeapTotalMb: number | null;
+  readHeapTotalMb: number | null;
   /** malloc's bytes in use and free over every arena (MB; null without glibc ≥ 2.33). */
   mallocInUseMb: number | null;
   mallocFreeMb: number | null;
@@ -580,7 +581,7 @@ export interface SoakReport {
    * Slopes (MB/min, same tail) of the committed V8 heaps by thread, of the anonymous memory outside them, and
    * of what malloc holds there: in use (memory kept) and free (freed, resident until a trim or reused).
    */
-  anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; outsideHeaps: number | null; mallocInUse: number | null; mallocFree: number | null };
+  anonParts: { mainHeap: number | null; parseHeap: number | null; resolveHeap: number | null; readHeap: number | null; outsideHeaps: number | null; mallocInUse: number | null; mallocFree: number | null };
   fds: { drift: number | null; nonSocketMin: number | null; nonSocketMax: number | null; loopsMax: number | null; maxSocketsPerSession: number | null };
   wal: { maxBytes: number; limitBytes: number; allowanceBytes: number; maxDbBytes: number };
   eventLoop: { maxP99Ms: number | null; maxMs: number | null; worstWindowAtSec: number | null };
@@ -909,6 +910,7 @@ class Soak {
       mainHeapTotalMb: null,
       parseHeapTotalMb: null,
       resolveHeapTotalMb: null,
+      readHeapTotalMb: null,
       mallocInUseMb: null,
       mallocFreeMb: null,
       trims: null,
@@ -951,6 +953,8 @@ class Soak {
           s.mainHeapTotalMb = mb(st.memory.heapTotalBytes);
           s.parseHeapTotalMb = mb(st.indexer?.parseHeap?.totalBytes);
           s.resolveHeapTotalMb = mb(st.indexer?.resolveHeap?.totalBytes);
+          // A build before the read thread reports none: 0, not unknown.
+          s.readHeapTotalMb = mb(st.readThread?.heap.totalBytes ?? 0);
           s.mallocInUseMb = mb(st.memory.malloc?.inUseBytes);
           s.mallocFreeMb = mb(st.memory.malloc?.freeBytes);
           s.trims = st.memory.release?.trims ?? null;
@@ -1158,13 +1162,14 @@ class Soak {
       return v === null ? null : round3(v);
     };
     const outsideHeaps = (s: Sample) =>
-      s.rssAnonMb === null || s.mainHeapTotalMb === null || s.parseHeapTotalMb === null || s.resolveHeapTotalMb === null
+      s.rssAnonMb === null || s.mainHeapTotalMb === null || s.parseHeapTotalMb === null || s.resolveHeapTotalMb === null || s.readHeapTotalMb === null
         ? null
-        : s.rssAnonMb - s.mainHeapTotalMb - s.parseHeapTotalMb - s.resolveHeapTotalMb;
+        : s.rssAnonMb - s.mainHeapTotalMb - s.parseHeapTotalMb - s.resolveHeapTotalMb - s.readHeapTotalMb;
     const anonParts = {
       mainHeap: partSlope((s) => s.mainHeapTotalMb),
       parseHeap: partSlope((s) => s.parseHeapTotalMb),
       resolveHeap: partSlope((s) => s.resolveHeapTotalMb),
+      readHeap: partSlope((s) => s.readHeapTotalMb),
       outsideHeaps: partSlope(outsideHeaps),
       mallocInUse: partSlope((s) => s.mallocInUseMb),
       mallocFree: partSlope((s) => s.mallocFreeMb),
@@ -1355,7 +1360,7 @@ class Soak {
     try {
       const dest = join(benchCacheDir(), 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${this.o.seed}-${tag}`);
       mkdirSync(dest, { recursive: true });
-      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'mallocInUseMb', 'mallocFreeMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs', 'symbols'] as const;
+      const cols = ['t', 'pid', 'rssMb', 'rssAnonMb', 'rssFileMb', 'heapMb', 'mainHeapTotalMb', 'parseHeapTotalMb', 'resolveHeapTotalMb', 'readHeapTotalMb', 'mallocInUseMb', 'mallocFreeMb', 'trims', 'bytesReadSinceTrim', 'fds', 'sockets', 'sessions', 'walBytes', 'calls', 'errors', 'jobs', 'symbols'] as const;
       const round = (v: number | null | undefined) => (typeof v === 'number' ? Math.round(v * 10) / 10 : '');
       const csv = this.samples.map((s) => [...cols.map((c) => (typeof s[c] === 'number' ? round(s[c] as number) : (s[c] ?? ''))), round(s.loop?.p99Ms), round(s.loop?.maxMs)].join(','));
       writeFileSync(join(dest, 'samples.csv'), [[...cols, 'loopP99Ms', 'loopMaxMs'].join(','), ...csv].join('\n') + '\n');
@@ -1526,7 +1531,7 @@ export function formatReport(r: SoakReport): string {
   );
   L.push(
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
-    `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}, of which malloc in use ${r.anonParts.mallocInUse ?? 'n/a'}, malloc free ${r.anonParts.mallocFree ?? 'n/a'}`,
+    `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}, read thread ${r.anonParts.readHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}, of which malloc in use ${r.anonParts.mallocInUse ?? 'n/a'}, malloc free ${r.anonParts.mallocFree ?? 'n/a'}`,
   );
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mb(r.wal.maxBytes)} (limit ${mb(r.wal.limitBytes)}, allowance ${mb(r.wal.allowanceBytes)}); db max ${mb(r.wal.maxDbBytes)}`);

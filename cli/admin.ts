@@ -171,7 +171,7 @@ function heaps(s: DaemonStatus): string {
   const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
   const pair = (h: { usedBytes: number; totalBytes: number } | undefined) => (h ? `${mib(h.usedBytes)}/${mib(h.totalBytes)} MiB` : '?');
   const main = s.memory.heapTotalBytes === undefined ? `${mib(s.memory.heapUsedBytes)} MiB used` : pair({ usedBytes: s.memory.heapUsedBytes, totalBytes: s.memory.heapTotalBytes });
-  return `main ${main}, parse ${pair(s.indexer?.parseHeap)}, resolve ${pair(s.indexer?.resolveHeap)}`;
+  return `main ${main}, parse ${pair(s.indexer?.parseHeap)}, resolve ${pair(s.indexer?.resolveHeap)}, reads ${s.readThread ? (s.readThread.alive ? pair(s.readThread.heap) : 'idle') : '?'}`;
 }
 
 function trimLine(r: DaemonStatus['memory']['release']): string {

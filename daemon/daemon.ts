@@ -24,6 +24,7 @@ import { SessionRegistry } from './sessions.js';
 import { buildStatus, EventLoopMonitor, type DaemonStatus } from './status.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
+import { WholeGraphReads } from '../packages/tools/lib/whole-graph.js';
 
 const CHECKPOINT_EVERY_MS = 30_000;
 const DRAIN_LIMIT_MS = 30_000;
@@ -55,6 +56,8 @@ export class Daemon {
   readonly memory: MemoryReleaser;
   readonly projects: ProjectResolver;
   readonly tools: ToolRunner;
+  /** The thread that runs reads over a whole snapshot (get_graph_schema, get_architecture). */
+  readonly reads: WholeGraphReads;
   readonly watchers: ProjectWatchers;
   readonly startedAt = Date.now();
   /** Event-loop delay, exposed in the status (window since the previous status read). */
@@ -84,8 +87,10 @@ export class Daemon {
     this.watchers = new ProjectWatchers(this.jobs, this.settings, this.paths.dir, this.log);
     const feed: ChangeFeed = this.watchers;
     this.projects = new ProjectResolver(this.store, this.jobs, feed, this.settings, this.indexer);
+    this.reads = WholeGraphReads.onThread(this.store, this.settings.mmapSize, this.log);
     this.tools = new ToolRunner({
       store: this.store,
+      reads: this.reads,
       settings: this.settings,
       log: this.log,
       sessions: this.sessions,
@@ -251,6 +256,7 @@ export class Daemon {
     await this.watchers.close();
     await this.jobs.cancelAll();
     await this.indexer.close().catch((err) => this.log.warn('indexer close failed', { err: (err as Error).message }));
+    await this.reads.close().catch((err) => this.log.warn('read thread close failed', { err: (err as Error).message }));
     await this.app?.close().catch(() => undefined);
     try {
       this.store.close();

@@ -5,6 +5,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { mallocStats, type MallocStats } from '../packages/config/glibc-malloc.js';
 import type { SqliteInfo } from '../packages/store/db.js';
 import type { IndexerThreads } from '../packages/indexer/api.js';
+import type { ReadThreadStats } from '../packages/tools/lib/whole-graph.js';
 import type { MemoStats } from '../packages/store/memo.js';
 import { listProjects } from '../packages/store/projects.js';
 import type { Daemon } from './daemon.js';
@@ -48,6 +49,8 @@ export interface DaemonStatus {
   /** Read answers remembered until the next write (packages/store/memo.ts). */
   memo: MemoStats;
   indexer: IndexerThreads;
+  /** The whole-graph read thread (packages/tools/lib/whole-graph.ts): alive or not, its V8 heap. */
+  readThread: ReadThreadStats;
   sessions: Array<{ id: string; kind: string; client: string; pid: number; cwd: string; since: number; calls: number }>;
   projects: ProjectStatus[];
   jobs: JobInfo[];
@@ -130,6 +133,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },
     memo: d.store.memo.stats(),
     indexer: d.indexerThreads(),
+    readThread: d.reads.stats(),
     sessions: d.sessions.list().map((s) => ({
       id: s.id,
       kind: s.kind,

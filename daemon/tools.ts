@@ -23,6 +23,7 @@ import type { ProjectRow } from '../packages/store/projects.js';
 import type { ToolContext, ToolHandler } from '../packages/tools/context.js';
 import { isToolName, TOOL_INPUTS, type ToolName } from '../packages/tools/definitions.js';
 import type { Indexer } from '../packages/indexer/api.js';
+import { WholeGraphReads } from '../packages/tools/lib/whole-graph.js';
 import { JobManager } from './jobs.js';
 import { ProjectResolver, type ChangeFeed } from './projects.js';
 import type { SessionRegistry } from './sessions.js';
@@ -31,6 +32,7 @@ export type HandlerMap = { [N in ToolName]: ToolHandler<N> };
 
 export interface ToolDeps {
   store: Store;
+  reads: WholeGraphReads;
   settings: DaemonSettings;
   log: Logger;
   sessions: SessionRegistry;
@@ -149,14 +151,15 @@ export interface CallScope {
   progress?: (done: number, total?: number, message?: string) => void;
 }
 
-export type ContextDeps = Pick<ToolDeps, 'store' | 'settings' | 'log' | 'jobs' | 'projects' | 'forget'>;
+export type ContextDeps = Pick<ToolDeps, 'store' | 'reads' | 'settings' | 'log' | 'jobs' | 'projects' | 'forget'>;
 
 /** The one implementation of ToolContext (the daemon's, and the tool tests'). */
 export function buildToolContext(deps: ContextDeps, scope: CallScope): ToolContext {
-  const { store, settings, log, jobs, projects } = deps;
+  const { store, reads, settings, log, jobs, projects } = deps;
   const { cwd, roots } = scope;
   return {
     store,
+    reads,
     settings,
     log,
     signal: scope.signal,
@@ -179,9 +182,10 @@ export function buildToolContext(deps: ContextDeps, scope: CallScope): ToolConte
 
 /**
  * The daemon's tool-serving stack without a socket or watchers: the real job manager, project resolver and
- * context. For tests and benchmarks that call handlers in-process.
+ * context. For tests and benchmarks that call handlers in-process; whole-graph reads run inline unless
+ * `reads` is given.
  */
-export function localToolStack(store: Store, settings: DaemonSettings, log: Logger, indexer: Indexer) {
+export function localToolStack(store: Store, settings: DaemonSettings, log: Logger, indexer: Indexer, reads = new WholeGraphReads(store, null)) {
   const jobs = new JobManager(indexer, log);
   const unwatched: ChangeFeed = {
     pending: () => 0,
@@ -192,6 +196,6 @@ export function localToolStack(store: Store, settings: DaemonSettings, log: Logg
     subscribed: async () => undefined,
   };
   const projects = new ProjectResolver(store, jobs, unwatched, settings, indexer);
-  const deps: ContextDeps = { store, settings, log, jobs, projects, forget: async () => undefined };
+  const deps: ContextDeps = { store, reads, settings, log, jobs, projects, forget: async () => undefined };
   return { jobs, projects, context: (scope: CallScope) => buildToolContext(deps, scope) };
 }

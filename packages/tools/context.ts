@@ -9,6 +9,7 @@ import type { ToolResult } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
 import type { ProjectRow } from '../store/projects.js';
 import type { ToolArgs, ToolName } from './definitions.js';
+import type { WholeGraphReads } from './lib/whole-graph.js';
 
 /** How current an answer is; every tool answer carries it. */
 export interface Freshness {
@@ -25,6 +26,8 @@ export interface Freshness {
 
 export interface ToolContext {
   store: Store;
+  /** Reads that walk a whole snapshot, off the event loop in the daemon (lib/whole-graph.ts). */
+  reads: WholeGraphReads;
   settings: DaemonSettings;
   log: Logger;
   /** Aborted when the caller cancels (MCP cancellation, client disconnect) or the daemon shuts down. */

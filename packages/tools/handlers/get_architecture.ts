@@ -6,23 +6,20 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import { answer, capped } from '../lib/answer.js';
-import { indexedFiles, type FileRow } from '../lib/files.js';
-import type { Db } from '../../store/db.js';
-import { isTestFile, liveSnapshot, SYMBOL_KINDS_SQL, stmt } from '../lib/graph.js';
+import { isTestFile } from '../lib/graph.js';
 import { packageEntryPoints, type EntryPoint } from '../lib/entrypoints.js';
 import { chooseUnits, cycles, findPackages } from '../lib/units.js';
 import type { ToolHandler } from '../context.js';
+import type { ProjectRow } from '../../store/projects.js';
 import { CodehiveError } from '../../protocol/index.js';
 
 const CAP = { units: 25, entries: 20, unimported: 15, called: 10, deps: 40, cycles: 10 };
 
 export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ctx, args) => {
-  const p = await ctx.project(args.project);
-  const snap = liveSnapshot(p);
-  const db = ctx.store.db;
-  const scope = normalizeScope(p.root, args.path);
+  const scopeIn = (p: ProjectRow) => normalizeScope(p.root, args.path);
+  const { project: p, value: graph } = await ctx.reads.read(() => ctx.project(args.project), 'architecture', (p) => ({ scope: scopeIn(p), limit: CAP.called }));
+  const scope = scopeIn(p);
   const inScope = (f: string | null) => f !== null && (scope === '' || f === scope || f.startsWith(scope + '/'));
-  const graph = ctx.store.memo.get(`get_architecture ${snap} ${scope}`, () => readGraph(db, snap, scope));
   const files = graph.files.filter((f) => inScope(f.path));
   if (!files.length) {
     throw new CodehiveError('NOT_FOUND', `no indexed file under ${JSON.stringify(args.path)} in ${p.root}; pass a folder relative to the project root, e.g. "src"`);
@@ -125,47 +122,6 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
     },
   });
 };
-
-interface MostCalled {
-  kind: string;
-  qname: string;
-  file: string;
-  start_line: number;
-  calls: number;
-  files: number;
-}
-
-/** What the answer needs from the graph alone: memoised until the next write, so windows share it. */
-interface ArchitectureGraph {
-  files: FileRow[];
-  /** Import pairs between indexed files, by path. */
-  imports: Array<[from: string, to: string]>;
-  called: MostCalled[];
-}
-
-function readGraph(db: Db, snap: number, scope: string): ArchitectureGraph {
-  const fileNodes = stmt(db, `SELECT id, file FROM nodes WHERE snapshot = ? AND kind = 'File'`).all(snap) as Array<{ id: number; file: string }>;
-  const pathOf = new Map(fileNodes.map((r) => [r.id, r.file]));
-  const imports: Array<[string, string]> = [];
-  for (const e of stmt(db, `SELECT src, dst FROM edges WHERE snapshot = ? AND type = 'IMPORTS'`).iterate(snap) as IterableIterator<{ src: number; dst: number }>) {
-    const from = pathOf.get(e.src);
-    const to = pathOf.get(e.dst);
-    if (from && to) imports.push([from, to]);
-  }
-  const scopeLike = scope ? scope.replace(/[\\%_]/g, (c) => '\\' + c) + '/%' : '%';
-  // Count calls per callee on the (snapshot, dst, type) index alone, then join only the top ones to their
-  // callers' files: joining every CALLS edge to both of its nodes first took three times as long.
-  const called = stmt(
-    db,
-    `WITH counts AS (SELECT dst, COUNT(*) AS calls FROM edges WHERE snapshot = ? AND type = 'CALLS' GROUP BY dst),
-     top AS (SELECT n.id, n.kind, n.qname, n.file, n.start_line, counts.calls FROM counts JOIN nodes n ON n.id = counts.dst
-             WHERE n.kind IN (${SYMBOL_KINDS_SQL}) AND n.file LIKE ? ESCAPE '\\' ORDER BY counts.calls DESC, n.qname LIMIT ${CAP.called})
-     SELECT top.kind, top.qname, top.file, top.start_line, top.calls,
-            (SELECT COUNT(DISTINCT c.file) FROM edges e JOIN nodes c ON c.id = e.src WHERE e.snapshot = ? AND e.dst = top.id AND e.type = 'CALLS') AS files
-     FROM top ORDER BY top.calls DESC, top.qname`,
-  ).all(snap, scopeLike, snap) as MostCalled[];
-  return { files: indexedFiles(db, snap), imports, called };
-}
 
 /** `path` as a folder relative to the project root ('' for the root); refuses paths outside it. */
 function normalizeScope(root: string, path: string | undefined): string {

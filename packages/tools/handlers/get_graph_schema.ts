@@ -3,8 +3,7 @@
  * were resolved (strategy, confidence), why call sites stayed unresolved, and the properties of each.
  */
 import { answer, type AnswerBody } from '../lib/answer.js';
-import type { Db } from '../../store/db.js';
-import { liveSnapshot, stmt } from '../lib/graph.js';
+import type { SchemaCounts } from '../lib/whole-graph.js';
 import type { ToolHandler } from '../context.js';
 
 const NODE_PROPS = 'kind, name, qname (path#Outer.inner), file, start/end line and column, signature, exported, doc (first line)';
@@ -19,22 +18,11 @@ const EDGE_PROPS: Record<string, string> = {
 };
 
 export const getGraphSchemaHandler: ToolHandler<'get_graph_schema'> = async (ctx, args) => {
-  const p = await ctx.project(args.project);
-  const snap = liveSnapshot(p);
-  const body = ctx.store.memo.get(`get_graph_schema ${snap}`, () => schemaAnswer(ctx.store.db, snap, p.name));
-  return answer({ ...body, project: p, freshness: await ctx.freshness(p) });
+  const { project: p, value: counts } = await ctx.reads.read(() => ctx.project(args.project), 'schema', () => ({}));
+  return answer({ ...schemaAnswer(counts, p.name), project: p, freshness: await ctx.freshness(p) });
 };
 
-function schemaAnswer(db: Db, snap: number, projectName: string): AnswerBody {
-  const kinds = stmt(db, `SELECT kind, COUNT(*) AS n FROM nodes WHERE snapshot = ? GROUP BY kind ORDER BY n DESC, kind`).all(snap) as Array<{ kind: string; n: number }>;
-  const edges = stmt(db, `SELECT type, COUNT(*) AS n FROM edges WHERE snapshot = ? GROUP BY type ORDER BY n DESC, type`).all(snap) as Array<{ type: string; n: number }>;
-  const strategies = stmt(
-    db,
-    `SELECT COALESCE(strategy, '?') AS strategy, COUNT(*) AS n, ROUND(AVG(confidence), 2) AS confidence FROM edges WHERE snapshot = ? AND type = 'CALLS' GROUP BY strategy ORDER BY n DESC, strategy`,
-  ).all(snap) as Array<{ strategy: string; n: number; confidence: number | null }>;
-  const unresolved = stmt(db, `SELECT reason, COUNT(*) AS n FROM unresolved_calls WHERE snapshot = ? GROUP BY reason ORDER BY n DESC, reason`).all(snap) as Array<{ reason: string; n: number }>;
-  const languages = stmt(db, `SELECT language, COUNT(*) AS n FROM files WHERE snapshot = ? GROUP BY language ORDER BY n DESC, language`).all(snap) as Array<{ language: string; n: number }>;
-
+function schemaAnswer({ kinds, edges, strategies, unresolved, languages }: SchemaCounts, projectName: string): AnswerBody {
   const blocks = [
     `node kinds: ${kinds.map((k) => `${k.kind} ${k.n}`).join(', ') || 'none'}`,
     `  properties: ${NODE_PROPS}`,

@@ -1,0 +1,82 @@
+/**
+ * Reads over a whole snapshot (lib/whole-graph.ts): on the daemon's read thread, with its own read-only
+ * connection, they answer exactly what the main thread would; callers asking at once share one read; a read
+ * whose snapshot was replaced meanwhile follows the project to its new one.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CodehiveError } from '../../packages/protocol/index.js';
+import { getProject, type ProjectRow } from '../../packages/store/projects.js';
+import { WholeGraphReads } from '../../packages/tools/lib/whole-graph.js';
+import { harness, silentLog, type Harness } from './context.js';
+import { copyFixture } from './fixture.js';
+import { seedGraph } from './seed.js';
+
+describe('whole-graph reads', () => {
+  let h: Harness;
+  let project: ProjectRow;
+  let onThread: WholeGraphReads;
+  let inline: WholeGraphReads;
+  const live = async () => getProject(h.store, project.id)!;
+
+  beforeAll(() => {
+    const root = copyFixture('basic');
+    h = harness({ cwd: root });
+    project = seedGraph(h.store, root);
+    onThread = WholeGraphReads.onThread(h.store, 0, silentLog);
+    inline = new WholeGraphReads(h.store, null);
+  });
+  afterAll(async () => {
+    await onThread.close();
+    h.close();
+  });
+
+  test('the read thread answers what the main thread would', async () => {
+    const architecture = (reads: WholeGraphReads, scope: string) => reads.read(live, 'architecture', () => ({ scope, limit: 10 }));
+    const schema = (reads: WholeGraphReads) => reads.read(live, 'schema', () => ({}));
+
+    // Inline first, then a write so the thread's answers are not the memo's.
+    const expected = { schema: (await schema(inline)).value, whole: (await architecture(inline, '')).value, src: (await architecture(inline, 'src')).value };
+    h.store.write(() => undefined);
+    const got = { schema: (await schema(onThread)).value, whole: (await architecture(onThread, '')).value, src: (await architecture(onThread, 'src')).value };
+    expect(got).toEqual(expected);
+
+    // Not an empty graph agreeing with itself: the fixture's calls, imports and files are all there.
+    expect(got.schema.edges.find((e) => e.type === 'CALLS')?.n).toBeGreaterThan(0);
+    expect(got.whole.imports.length).toBeGreaterThan(0);
+    expect(got.whole.called.length).toBeGreaterThan(0);
+    expect(got.src.files.length).toBe(got.whole.files.length); // files are the project's; the scope limits `called`
+    expect(got.src.called.every((c) => c.file.startsWith('src/'))).toBe(true);
+  });
+
+  test('callers asking at once share one read, remembered until the next write', async () => {
+    h.store.write(() => undefined);
+    const before = h.store.memo.stats();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => onThread.read(live, 'schema', () => ({}))));
+    const after = h.store.memo.stats();
+    expect(after.misses - before.misses).toBe(1);
+    expect(after.hits - before.hits).toBe(5);
+    for (const a of answers) expect(a.value).toBe(answers[0]!.value);
+
+    h.store.write(() => h.store.db.prepare(`DELETE FROM edges WHERE type = 'IMPORTS'`).run());
+    const fresh = await onThread.read(live, 'schema', () => ({}));
+    expect(fresh.value.edges.find((e) => e.type === 'IMPORTS')).toBeUndefined();
+    expect(answers[0]!.value.edges.find((e) => e.type === 'IMPORTS')).toBeDefined();
+  });
+
+  test('a read whose snapshot is no longer live looks the project up again', async () => {
+    for (const reads of [inline, onThread]) {
+      let lookups = 0;
+      // The first lookup returns the project as it was before a re-index replaced its snapshot.
+      const replaced = async () => (lookups++ === 0 ? { ...(await live()), snapshot: 987_654 } : live());
+      const got = await reads.read(replaced, 'schema', () => ({}));
+      expect(lookups).toBe(2);
+      expect(got.project.snapshot).toBe((await live()).snapshot);
+      expect(got.value.kinds.length).toBeGreaterThan(0);
+
+      const alwaysReplaced = async () => ({ ...(await live()), snapshot: 987_654 });
+      const err = await reads.read(alwaysReplaced, 'schema', () => ({})).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CodehiveError);
+      expect((err as CodehiveError).code).toBe('BUSY');
+    }
+  });
+});
