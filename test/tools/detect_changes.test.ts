@@ -3,12 +3,12 @@
  * the working tree (with an untracked file) and base..HEAD, plus the refusals (bad base, not a repo).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CodehiveError } from '../../packages/protocol/index.js';
 import { harness, type Harness } from './context.js';
-import { copyFixture, textOf } from './fixture.js';
+import { copyFixture, emptyProject, textOf } from './fixture.js';
 import { seedGraph } from './seed.js';
 
 let h: Harness;
@@ -118,4 +118,36 @@ test('a project outside git is refused clearly', async () => {
   const plain = copyFixture('mono');
   seedGraph(h.store, plain);
   await expect(h.call('detect_changes', {}, plain)).rejects.toThrow(/not in a git repository/);
+});
+
+test('a large diff takes turns with other calls, and reports its progress', async () => {
+  // A repository without commits: every file is untracked, every function changed. 40 files × 30 functions,
+  // each calling the one before it, so every walk goes up to the depth.
+  const big = emptyProject('big');
+  mkdirSync(join(big, 'src'));
+  for (let f = 0; f < 40; f++) {
+    const fns = Array.from({ length: 30 }, (_, i) => `export function f${f}_${i}(x: number): number {\n  return ${i ? `f${f}_${i - 1}(x)` : 'x'};\n}\n`);
+    writeFileSync(join(big, 'src', `m${f}.ts`), fns.join('\n'));
+  }
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: big });
+  const bh = harness({ cwd: big });
+  try {
+    seedGraph(bh.store, big);
+    const during: string[] = [];
+    let settled = false;
+    const running = bh.call('detect_changes', {}).then((r) => (during.push('detect_changes answered'), (settled = true), r));
+    // Once it reports progress (it is mapping or walking), another call starts. Answered before the diff is
+    // done only if the diff yields the event loop between slices: all at once, it would hold the loop.
+    while (!bh.progress.length && !settled) await new Promise((r) => setImmediate(r));
+    await bh.call('search_graph', { query: 'f1_2' }).then(() => during.push('search_graph answered'));
+    const r = await running;
+    expect(during).toEqual(['search_graph answered', 'detect_changes answered']);
+    expect((r.data as { symbols_total: number }).symbols_total).toBe(1200);
+    expect(bh.progress.map((p) => p.message)).toContain('walked the callers of 1000 of 1200 changed symbols');
+    // MCP progress only increases.
+    const values = bh.progress.map((p) => p.done);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+  } finally {
+    bh.close();
+  }
 });

@@ -10,7 +10,8 @@
  * still name is high, else low.
  */
 import { answer, capped } from '../lib/answer.js';
-import { hops, unresolvedNaming, type UnresolvedSite } from '../lib/calls.js';
+import { hops, unresolvedNaming, type Hop, type UnresolvedSite } from '../lib/calls.js';
+import { turnTaker } from '../lib/turns.js';
 import { declaredNames, parseUnifiedDiff, ranges, type FileDiff } from '../lib/diff.js';
 import { git, validateRevision } from '../lib/git.js';
 import { innermost, isTestFile, liveSnapshot, location, nodeById, nodeData, stmt, symbolsInFile, type NodeRow } from '../lib/graph.js';
@@ -27,6 +28,8 @@ const DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '-U0', '-M',
 
 type Risk = 'high' | 'medium' | 'low';
 const RISK_ORDER: Record<Risk, number> = { high: 0, medium: 1, low: 2 };
+/** localeCompare's order, with one collator: sorting a diff's thousands of symbols made one per comparison. */
+const byName = new Intl.Collator().compare;
 
 interface Changed {
   node: NodeRow;
@@ -75,8 +78,13 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   // --relative makes paths relative to the cwd (the project root) and drops changes outside it.
   const diffs = parseUnifiedDiff(diffOut);
   const indexedPaths = new Set((stmt(db, `SELECT path FROM files WHERE snapshot = ?`).all(snap) as Array<{ path: string }>).map((r) => r.path));
+  // A large diff (a repository without commits, a base far back) touches thousands of symbols: the mapping
+  // and the caller walks take turns with other calls (on effect copied three times, all of it at once held
+  // the event loop 6 s).
+  const step = turnTaker();
   for (const u of untracked) {
     if (!indexedPaths.has(u)) continue;
+    await step();
     const n = (stmt(db, `SELECT lines FROM files WHERE snapshot = ? AND path = ?`).get(snap, u) as { lines: number }).lines;
     diffs.push({ path: u, oldPath: null, lines: new Set(Array.from({ length: n }, (_, i) => i + 1)), removed: [], added: n, deleted: 0, status: 'added' });
   }
@@ -85,7 +93,11 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   const fileLevel: Array<{ path: string; lines: number[] }> = [];
   const outside: string[] = [];
   const deleted: Deleted[] = [];
+  const report = progressEvery(PROGRESS_EVERY, (done) => ctx.progress(done, undefined, `mapped ${done} of ${diffs.length} changed files`));
   for (const d of diffs) {
+    await step();
+    ctx.signal.throwIfAborted();
+    report();
     if (d.path !== null && indexedPaths.has(d.path)) mapFile(db, snap, d, changed, fileLevel);
     else if (d.path !== null) outside.push(d.path);
     deleted.push(...deletedSymbols(db, snap, d));
@@ -93,8 +105,15 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   const stillCalled = unresolvedNaming(db, snap, new Set(deleted.map((x) => x.name)));
   for (const x of deleted) x.stillCalled = (stillCalled.get(x.name) ?? []).filter((u) => u.reason !== 'external');
 
-  for (const c of changed.values()) assess(db, snap, c, depth);
-  const symbols = [...changed.values()].sort((a, b) => RISK_ORDER[a.risk] - RISK_ORDER[b.risk] || b.callers.length - a.callers.length || a.node.qname.localeCompare(b.node.qname));
+  const graph = callerGraph(db, snap);
+  const walked = progressEvery(PROGRESS_EVERY, (done) => ctx.progress(diffs.length + done, diffs.length + changed.size, `walked the callers of ${done} of ${changed.size} changed symbols`));
+  for (const c of changed.values()) {
+    await step();
+    ctx.signal.throwIfAborted();
+    walked();
+    assess(graph, c, depth);
+  }
+  const symbols = [...changed.values()].sort((a, b) => RISK_ORDER[a.risk] - RISK_ORDER[b.risk] || b.callers.length - a.callers.length || byName(a.node.qname, b.node.qname));
 
   const counts = { high: 0, medium: 0, low: 0 };
   for (const s of symbols) counts[s.risk]++;
@@ -159,6 +178,20 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   });
 };
 
+/**
+ * Progress of a large diff's mapping and walks, for callers that asked for it: one notice per PROGRESS_EVERY
+ * items, counting files mapped and then symbols walked (MCP progress only ever increases).
+ */
+const PROGRESS_EVERY = 500;
+
+function progressEvery(every: number, notify: (done: number) => void): () => void {
+  let done = 0;
+  return () => {
+    if (done > 0 && done % every === 0) notify(done);
+    done++;
+  };
+}
+
 async function gitOk(cwd: string, args: string[], signal: AbortSignal) {
   const r = await git(cwd, args, signal);
   if (r.code !== 0) throw new CodehiveError('INTERNAL', `git ${args[0]} failed (exit ${r.code}): ${r.stdout.trim().split('\n').pop()}`);
@@ -169,6 +202,7 @@ async function gitOk(cwd: string, args: string[], signal: AbortSignal) {
 function mapFile(db: Db, snap: number, d: FileDiff, changed: Map<number, Changed>, fileLevel: Array<{ path: string; lines: number[] }>): void {
   const symbols = symbolsInFile(db, snap, d.path!);
   const top: number[] = [];
+  const here = new Set<Changed>();
   for (const line of [...d.lines].sort((a, b) => a - b)) {
     const s = innermost(symbols, line);
     if (!s) {
@@ -178,13 +212,13 @@ function mapFile(db: Db, snap: number, d: FileDiff, changed: Map<number, Changed
     let c = changed.get(s.id);
     if (!c) changed.set(s.id, (c = { node: s, change: 'modified', lines: [], direct: [], callers: [], tested: false, risk: 'low', reasons: [] }));
     c.lines.push(line);
+    here.add(c);
   }
   // Added, not modified: the file is new, or the declaration line is new and no removed line declared that
   // name (a diff can pair a new function's closing brace with a deleted one's, so "all lines changed" is
   // not a reliable test).
   const removedNames = new Set(d.removed.flatMap((r) => declaredNames(r.text)));
-  for (const c of changed.values()) {
-    if (c.node.file !== d.path) continue;
+  for (const c of here) {
     if (d.status === 'added' || (d.lines.has(c.node.start_line!) && !removedNames.has(c.node.name))) c.change = 'added';
   }
   if (top.length) fileLevel.push({ path: d.path!, lines: top });
@@ -204,17 +238,39 @@ function deletedSymbols(db: Db, snap: number, d: FileDiff): Deleted[] {
   return out;
 }
 
+/** One call's view of the callers: each node's callers and each node read once, however many walks pass by. */
+interface CallerGraph {
+  callers(id: number): Hop[];
+  node(id: number): NodeRow | undefined;
+}
+
+function callerGraph(db: Db, snap: number): CallerGraph {
+  const callers = new Map<number, Hop[]>();
+  const nodes = new Map<number, NodeRow | undefined>();
+  return {
+    callers(id) {
+      let h = callers.get(id);
+      if (!h) callers.set(id, (h = hops(db, snap, id, 'callers')));
+      return h;
+    },
+    node(id) {
+      if (!nodes.has(id)) nodes.set(id, nodeById(db, snap, id));
+      return nodes.get(id);
+    },
+  };
+}
+
 /** Callers up to `depth` (reported), whether a test reaches it within TEST_DEPTH, and the risk. */
-function assess(db: Db, snap: number, c: Changed, depth: number): void {
+function assess(graph: CallerGraph, c: Changed, depth: number): void {
   const seen = new Set<number>([c.node.id]);
   let frontier = [c.node.id];
   for (let d = 1; d <= Math.max(depth, TEST_DEPTH) && frontier.length; d++) {
     const next: number[] = [];
     for (const id of frontier) {
-      for (const h of hops(db, snap, id, 'callers')) {
+      for (const h of graph.callers(id)) {
         if (seen.has(h.id)) continue;
         seen.add(h.id);
-        const n = nodeById(db, snap, h.id);
+        const n = graph.node(h.id);
         if (!n) continue;
         if (n.file && isTestFile(n.file)) c.tested = true;
         if (d <= depth) {

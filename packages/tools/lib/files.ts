@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.js';
 import { stmt } from './graph.js';
-import { nextTurn } from './turns.js';
+import { turnTaker } from './turns.js';
 
 export interface FileRow {
   path: string;
@@ -101,18 +101,11 @@ export async function changedOnDisk(root: string, f: FileRow): Promise<boolean> 
   }
 }
 
-/** Reading and visiting files runs this long at most per turn of the event loop (see turns.ts). */
-const SLICE_MS = 2;
-
-/** Reads files in order and visits each (`text` null: unreadable now); stops when `visit` returns false. */
+/** Reads files in order, in slices of the event loop's turns (turns.ts), and visits each (`text` null: unreadable now); stops when `visit` returns false. */
 export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, text: string | null) => boolean): Promise<void> {
-  await nextTurn();
-  let sliceStart = performance.now();
+  const step = turnTaker();
   for (const f of files) {
+    await step();
     if (!visit(f, readTextIfThere(join(root, f.path)))) return;
-    if (performance.now() - sliceStart >= SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
   }
 }
