@@ -1,10 +1,9 @@
 /**
  * Reads that walk a whole snapshot: counts over every edge (the schema, the most-called symbols), every import
- * pair, every file. They take time in proportion to the project (get_graph_schema 15-20 ms, get_architecture
- * 10-30 ms on effect on a slow 2-core host, and ten times that on a repository ten times larger), so in the
- * daemon they run on a thread of their own with a read-only connection (`whole-graph-worker.ts`) and never
- * hold the event loop that answers every other window. Everything else stays on the main thread: its reads
- * are indexed lookups that take a millisecond.
+ * pair, every file. They take time in proportion to the project: on effect copied three times (1,080 files) each
+ * of get_graph_schema and get_architecture held the event loop 67-93 ms a call on the main thread. So in the
+ * daemon they run on a thread of their own with a read-only connection (`whole-graph-worker.ts`), and every
+ * other window's calls go on meanwhile. The other tools' reads stay on the main thread: indexed lookups.
  *
  * Each read runs in one read transaction and first checks that the snapshot it was asked about is still the
  * project's live one: a full re-index may have replaced it (and be dropping its rows) since the caller looked.
