@@ -6,7 +6,7 @@
 import type { ToolResult } from '../../protocol/index.js';
 import type { Freshness, ToolContext } from '../context.js';
 import { liveSnapshot, nodeData, nodeLine, type NodeRow } from './graph.js';
-import { ambiguityText, lookupSymbol } from './symbols.js';
+import { ambiguityText, lookupSymbol, unknownSymbol } from './symbols.js';
 import type { ProjectRow } from '../../store/projects.js';
 import { bytes, clipText, fitBlocks, FOOTER_RESERVE, TEXT_BUDGET } from './budget.js';
 import { encodeCursor } from './cursor.js';
@@ -114,6 +114,10 @@ export async function symbolOrCandidates(
   const freshness = await ctx.freshness(p);
   const found = lookupSymbol(ctx.store.db, snap, symbol);
   if ('node' in found) return { node: found.node, snap, freshness };
+  if ('unknown' in found) {
+    const near = await ctx.reads.read(async () => ctx.findProject(p.root), 'near', () => ({ symbol: found.unknown }));
+    throw unknownSymbol(found.unknown, near.value);
+  }
   return {
     answer: answer({
       head: ambiguityText(symbol, found.candidates, nodeLine),

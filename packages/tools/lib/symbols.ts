@@ -9,7 +9,8 @@ import { CodehiveError } from '../../protocol/index.js';
 import { identifierWords } from '../../store/schema.js';
 import { NODE_COLUMNS, SYMBOL_KINDS_SQL, stmt, type NodeRow } from './graph.js';
 
-export type Lookup = { node: NodeRow } | { candidates: NodeRow[] };
+/** The symbol, the candidates of an ambiguous name, or nothing (see `unknownSymbol` for the error to give). */
+export type Lookup = { node: NodeRow } | { candidates: NodeRow[] } | { unknown: string };
 
 const MAX_CANDIDATES = 50;
 
@@ -35,9 +36,13 @@ export function lookupSymbol(db: Db, snapshot: number, symbol: string): Lookup {
   }
   if (rows.length === 1) return { node: rows[0]! };
   if (rows.length > 1) return { candidates: rows };
-  const near = nearMatches(db, snapshot, s);
+  return { unknown: s };
+}
+
+/** The error for a symbol that matched nothing, with its near matches (`nearMatches`). */
+export function unknownSymbol(symbol: string, near: NodeRow[]): CodehiveError {
   const hint = near.length ? ` Did you mean: ${near.map((n) => `${n.qname} (${n.kind})`).join(', ')}?` : '';
-  throw new CodehiveError('UNKNOWN_SYMBOL', `no symbol ${JSON.stringify(s)} in the graph.${hint} Use search_graph to find symbols by words of their name.`, {
+  return new CodehiveError('UNKNOWN_SYMBOL', `no symbol ${JSON.stringify(symbol)} in the graph.${hint} Use search_graph to find symbols by words of their name.`, {
     near: near.map((n) => n.qname),
   });
 }
@@ -48,8 +53,11 @@ export function escapeLike(s: string): string {
 
 const NEAR = 8;
 
-/** Up to eight plausible symbols for a name that matched nothing, best first. */
-export function nearMatches(db: Db, snapshot: number, symbol: string): NodeRow[] {
+/**
+ * Up to eight plausible symbols for a name that matched nothing, best first. Several of its queries scan
+ * every symbol of the snapshot (LIKE '%x%', a case-insensitive name, names by length): a whole-graph read.
+ */
+export function nearMatches(db: Db, snapshot: number, { symbol }: { symbol: string }): NodeRow[] {
   const name = symbol.slice(Math.max(symbol.lastIndexOf('#'), symbol.lastIndexOf('.')) + 1);
   if (!name) return [];
   const out = new Map<number, NodeRow>();

@@ -3,7 +3,8 @@
  * pair, every file. They take time in proportion to the project: on effect copied three times (1,080 files) each
  * of get_graph_schema and get_architecture held the event loop 67-93 ms a call on the main thread. So in the
  * daemon they run on a thread of their own with a read-only connection (`whole-graph-worker.ts`), and every
- * other window's calls go on meanwhile. The other tools' reads stay on the main thread: indexed lookups.
+ * other window's calls go on meanwhile. So do the near matches of a symbol that matched nothing (scans of
+ * every name). The other tools' reads stay on the main thread: indexed lookups.
  *
  * Each read runs in one read transaction and first checks that the snapshot it was asked about is still the
  * project's live one: a full re-index may have replaced it (and be dropping its rows) since the caller looked.
@@ -17,6 +18,7 @@ import { CodehiveError } from '../../protocol/index.js';
 import type { ProjectRow } from '../../store/projects.js';
 import { indexedFiles, type FileRow } from './files.js';
 import { liveSnapshot, stmt, SYMBOL_KINDS_SQL } from './graph.js';
+import { nearMatches } from './symbols.js';
 
 export interface SchemaCounts {
   kinds: Array<{ kind: string; n: number }>;
@@ -81,7 +83,7 @@ function architectureGraph(db: Db, snap: number, { scope, limit }: { scope: stri
   return { files: indexedFiles(db, snap), imports, called };
 }
 
-const READS = { schema: schemaCounts, architecture: architectureGraph };
+const READS = { schema: schemaCounts, architecture: architectureGraph, near: nearMatches };
 
 export type ReadName = keyof typeof READS;
 type ReadArgs<N extends ReadName> = Parameters<(typeof READS)[N]>[2];
