@@ -139,6 +139,9 @@ export class WholeGraphReads {
       workerData: { path: store.path, mmapSize },
       name: 'whole-graph read thread',
       idleRetireMs: THREAD_IDLE_MS,
+      // A read's rows are garbage once posted: V8's default young generation for a worker (16 MB a
+      // semi-space) is most of what the thread would commit. See whole-graph-worker.ts for the rest.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     return new WholeGraphReads(store, thread);
   }
