@@ -41,14 +41,7 @@ export class QueryMemo {
    * an answer that depended on something else after all (a search stopped by its time budget).
    */
   get<T>(key: string, compute: () => T, keep: (value: T) => boolean = () => true): T {
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key) as T;
-      // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
-      this.entries.delete(key);
-      this.entries.set(key, value);
-      this.hits++;
-      return value;
-    }
+    if (this.entries.has(key)) return this.recall(key);
     this.misses++;
     const gen = this.gen;
     const value = compute();
@@ -63,7 +56,7 @@ export class QueryMemo {
    * of that write).
    */
   getAsync<T>(key: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
-    if (this.entries.has(key)) return Promise.resolve(this.get(key, () => undefined as T));
+    if (this.entries.has(key)) return Promise.resolve(this.recall(key));
     const running = this.pending.get(key);
     if (running) {
       this.hits++;
@@ -83,6 +76,16 @@ export class QueryMemo {
     });
     this.pending.set(key, p);
     return p;
+  }
+
+  /** A remembered value (a hit), now the most recently used. */
+  private recall<T>(key: string): T {
+    const value = this.entries.get(key) as T;
+    // Re-insert: a Map iterates in insertion order, so the first key is the least recently used.
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    this.hits++;
+    return value;
   }
 
   private remember(key: string, value: unknown): void {
