@@ -112,8 +112,10 @@ export function runRead(db: Db, req: ReadRequest): ReadReply {
 
 export interface ReadThreadStats {
   alive: boolean;
-  /** Its V8 heap as of its last reply: used and committed bytes. */
+  /** Its V8 heap as of its last reply (or idle collection): used and committed bytes. */
   heap: { usedBytes: number; totalBytes: number };
+  /** Full GCs it ran once idle (whole-graph-worker.ts). */
+  idleCollections: number;
 }
 
 /** The read thread ends after this long unused (its heap and connection returned); the next read restarts it. */
@@ -166,7 +168,7 @@ export class WholeGraphReads {
 
   stats(): ReadThreadStats {
     const s = this.thread?.stats();
-    return { alive: (s?.workers ?? 0) > 0, heap: { usedBytes: s?.heapUsedBytes ?? 0, totalBytes: s?.heapTotalBytes ?? 0 } };
+    return { alive: (s?.workers ?? 0) > 0, heap: { usedBytes: s?.heapUsedBytes ?? 0, totalBytes: s?.heapTotalBytes ?? 0 }, idleCollections: s?.idleCollections ?? 0 };
   }
 
   close(): Promise<void> {
