@@ -81,7 +81,7 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   // A large diff (a repository without commits, a base far back) touches thousands of symbols: the mapping
   // and the caller walks take turns with other calls (on effect copied three times, all of it at once held
   // the event loop 6 s).
-  const step = turnTaker();
+  const step = turnTaker(ctx.signal);
   for (const u of untracked) {
     if (!indexedPaths.has(u)) continue;
     await step();
@@ -96,7 +96,6 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   const report = progressEvery(PROGRESS_EVERY, (done) => ctx.progress(done, undefined, `mapped ${done} of ${diffs.length} changed files`));
   for (const d of diffs) {
     await step();
-    ctx.signal.throwIfAborted();
     report();
     if (d.path !== null && indexedPaths.has(d.path)) mapFile(db, snap, d, changed, fileLevel);
     else if (d.path !== null) outside.push(d.path);
@@ -109,7 +108,6 @@ export const detectChangesHandler: ToolHandler<'detect_changes'> = async (ctx, a
   const walked = progressEvery(PROGRESS_EVERY, (done) => ctx.progress(diffs.length + done, diffs.length + changed.size, `walked the callers of ${done} of ${changed.size} changed symbols`));
   for (const c of changed.values()) {
     await step();
-    ctx.signal.throwIfAborted();
     walked();
     assess(graph, c, depth);
   }

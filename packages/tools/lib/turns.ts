@@ -21,18 +21,20 @@ function release(): void {
 }
 
 /** How long a long loop of a tool runs at most per turn of the event loop. */
-export const SLICE_MS = 2;
+const SLICE_MS = 2;
 
 /**
  * Paces a long loop on the main thread: `await step()` before each item returns at once while the current
- * slice is shorter than `sliceMs`, else waits for a turn of its own (`nextTurn`). The first step always
- * waits, so the loop starts in a turn of its own too.
+ * slice is shorter than SLICE_MS, else waits for a turn of its own (`nextTurn`), and then throws if `signal`
+ * was aborted meanwhile (the caller cancelled). The first step always waits, so the loop starts in a turn of
+ * its own too.
  */
-export function turnTaker(sliceMs = SLICE_MS): () => Promise<void> {
+export function turnTaker(signal?: AbortSignal): () => Promise<void> {
   let sliceStart = -Infinity;
   return async () => {
-    if (performance.now() - sliceStart < sliceMs) return;
+    if (performance.now() - sliceStart < SLICE_MS) return;
     await nextTurn();
+    signal?.throwIfAborted();
     sliceStart = performance.now();
   };
 }
