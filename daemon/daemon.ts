@@ -87,7 +87,7 @@ export class Daemon {
     this.watchers = new ProjectWatchers(this.jobs, this.settings, this.paths.dir, this.log);
     const feed: ChangeFeed = this.watchers;
     this.projects = new ProjectResolver(this.store, this.jobs, feed, this.settings, this.indexer);
-    this.reads = WholeGraphReads.onThread(this.store, this.settings.mmapSize, this.log);
+    this.reads = WholeGraphReads.onThread(this.store, this.log);
     this.tools = new ToolRunner({
       store: this.store,
       reads: this.reads,

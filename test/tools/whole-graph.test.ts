@@ -4,6 +4,7 @@
  * connection, they answer exactly what the main thread would; callers asking at once share one read; a read
  * whose snapshot was replaced meanwhile follows the project to its new one.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CodehiveError } from '../../packages/protocol/index.js';
 import { getProject, type ProjectRow } from '../../packages/store/projects.js';
@@ -23,7 +24,7 @@ describe('whole-graph reads', () => {
     const root = copyFixture('basic');
     h = harness({ cwd: root });
     project = seedGraph(h.store, root);
-    onThread = WholeGraphReads.onThread(h.store, 0, silentLog);
+    onThread = WholeGraphReads.onThread(h.store, silentLog);
     inline = new WholeGraphReads(h.store, null);
   });
   afterAll(async () => {
@@ -49,6 +50,20 @@ describe('whole-graph reads', () => {
     expect(got.src.files.length).toBe(got.whole.files.length); // files are the project's; the scope limits `called`
     expect(got.src.called.every((c) => c.file.startsWith('src/'))).toBe(true);
     expect(got.near.map((n) => n.qname)).toContain('src/util.ts#parseNumber');
+  });
+
+  test('the read thread reads the file without mapping it', async () => {
+    // A second connection's memory map is a second copy of the file's pages in the daemon's RSS: with the
+    // daemon's 64 MiB map the thread's scans put up to the whole file there, a little more per snapshot, and
+    // the soak's RSS climbed ~1 MB/min file-backed. /proc/self/maps lists this process's mappings, the
+    // thread's included.
+    const mappingsOfDb = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(` ${h.store.path}`)).length;
+    h.store.write(() => undefined);
+    h.store.db.pragma('wal_checkpoint(PASSIVE)'); // pages still in the WAL are read from it, never mapped
+    const got = await onThread.read(live, 'architecture', () => ({ scope: '', limit: 10 }));
+    expect(got.value.files.length).toBeGreaterThan(0);
+    expect(onThread.stats().alive).toBe(true);
+    expect(mappingsOfDb()).toBe(0); // the harness's own connection maps nothing either (mmapSize 0)
   });
 
   test('callers asking at once share one read, remembered until the next write', async () => {

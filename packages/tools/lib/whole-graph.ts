@@ -134,11 +134,11 @@ export class WholeGraphReads {
     private readonly thread: WorkerPool | null,
   ) {}
 
-  /** The daemon's: reads on their own thread, with `mmapSize` like the main connection. */
-  static onThread(store: Store, mmapSize: number, log: Logger): WholeGraphReads {
+  /** The daemon's: reads on their own thread, which reads the file without mapping it (whole-graph-worker.ts). */
+  static onThread(store: Store, log: Logger): WholeGraphReads {
     const thread = new WorkerPool(1, log, {
       entry: compiledWorkerUrl(import.meta.url, 'whole-graph-worker.js', 'the whole-graph read thread'),
-      workerData: { path: store.path, mmapSize },
+      workerData: { path: store.path },
       name: 'whole-graph read thread',
       idleRetireMs: THREAD_IDLE_MS,
       // A read's rows are garbage once posted: V8's default young generation for a worker (16 MB a
