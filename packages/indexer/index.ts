@@ -21,7 +21,7 @@ import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, dropSnapshotPaced, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
+import { applyDelta, applyDiff, dropSnapshotPaced, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -290,33 +290,48 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const gen = ++this.gen;
     const liveIndex = inPlace && prior?.snapshot === project.snapshot ? await prior.graph?.complete() : undefined;
     const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
-    const request = (from: number | null): ResolveRequest => ({
-      project: project.id,
-      root: project.root,
-      projectName: project.name,
-      configs: disc.configs,
-      base: from,
-      gen,
-      files: from === null ? this.withFacts(rows, project.snapshot) : changed,
-      removed: from === null ? [] : removed,
-      delta: from !== null && liveIndex !== undefined,
-      maxDeltaRows: IN_PLACE_MAX_ROWS,
-    });
-    let asked = request(base);
+    // Every file's facts (a cold resolve worker, or one that lost track) are read from the live snapshot in
+    // pages and moved to the worker, not copied: read and posted in one piece on effect (6 MB) they held
+    // the event loop ~30 + ~25 ms at the catch-up after a restart.
+    const request = async (from: number | null): Promise<{ req: ResolveRequest; transfer: ArrayBuffer[] }> => {
+      const all = from === null ? await this.withFacts(rows, project.snapshot) : null;
+      const req: ResolveRequest = {
+        project: project.id,
+        root: project.root,
+        projectName: project.name,
+        configs: disc.configs,
+        base: from,
+        gen,
+        files: all ? all.files : changed,
+        removed: from === null ? [] : removed,
+        delta: from !== null && liveIndex !== undefined,
+        maxDeltaRows: IN_PLACE_MAX_ROWS,
+      };
+      return { req, transfer: all?.transfer ?? [] };
+    };
+    const resolve = (r: { req: ResolveRequest; transfer: ArrayBuffer[] }) => this.resolver.run<ResolveReply>(r.req, 1, r.transfer);
+    let ask = await request(base);
+    let asked = ask.req;
+    /** Resolution from every file's facts, when the worker's base is gone or disagrees with the live graph. */
+    const resolveAll = async () => {
+      ask = await request(null);
+      asked = ask.req;
+      return resolve(ask);
+    };
     let reply: ResolveReply;
     // A whole graph into a new snapshot: its nodes and structural edges are written while the calls resolve.
     let staged: { writer: SnapshotWriter; edges: number } | null = null;
     try {
       if (fresh && asked.base === null) {
         asked.staged = true;
-        const structure = this.resolver.run<ResolveReply>(asked);
+        const structure = resolve(ask);
         const rest = this.resolver.run<ResolveReply>({ project: project.id, rest: true } satisfies ResolveRest);
         rest.catch(() => {}); // awaited below, unless writing the structure fails first
         staged = await this.writeStructure(fresh, await structure, signal);
         reply = await rest;
       } else {
-        reply = await this.resolver.run<ResolveReply>(asked);
-        if (reply.kind === 'stale') reply = await this.resolver.run<ResolveReply>((asked = request(null)));
+        reply = await resolve(ask);
+        if (reply.kind === 'stale') reply = await resolveAll();
       }
     } finally {
       if (fresh) await fresh.files.catch(() => {}); // settle before an error path drops the snapshot
@@ -353,7 +368,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         // the database instead.
         this.log.warn('resolve delta does not match the live graph; diffing the whole graph', { root: project.root });
         this.cache.delete(project.id);
-        reply = await this.resolver.run<ResolveReply>((asked = { ...request(null), delta: false }));
+        reply = await resolveAll();
       }
       // A whole graph where a delta was asked for: the delta was too large to apply in one transaction.
       const tooLarge = reply.kind === 'graph' && asked.delta;
@@ -488,20 +503,33 @@ class TreeSitterIndexer implements CodehiveIndexer {
    * the live snapshot (the main thread does not keep them; after a restart, or once the resolve worker has
    * retired, they are read back here).
    */
-  private withFacts(rows: FileRow[], live: number | null): Array<{ path: string; facts: Uint8Array }> {
+  /**
+   * Every file's facts for a resolution from scratch: the parsed ones from `rows`, the others read from the
+   * live snapshot in pages (see `inPages`). `transfer`: the buffers read here, which nothing else holds.
+   */
+  private async withFacts(rows: FileRow[], live: number | null): Promise<{ files: Array<{ path: string; facts: Uint8Array }>; transfer: ArrayBuffer[] }> {
     const stored = new Map<string, Uint8Array>();
     if (live !== null && rows.some((f) => f.facts === null)) {
-      const read = this.store.stmt(`SELECT path, facts FROM files WHERE snapshot = ?`).all(live) as Array<{ path: string; facts: string | Buffer | null }>;
-      // A string: written by a version that stored facts as text.
-      for (const r of read) stored.set(r.path, r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts);
+      await inPages<{ id: number; path: string; facts: string | Buffer | null }>(this.store.stmt(STORED_FACTS_PAGE), live, (r) => {
+        // A string: written by a version that stored facts as text.
+        stored.set(r.path, r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts);
+      }, 4); // a file's facts: ~17 KB on effect, MBs for some of typescript's lib
     }
-    return rows.map((f) => {
-      const facts = f.facts ?? stored.get(f.path);
+    const transfer: ArrayBuffer[] = [];
+    const files = rows.map((f) => {
+      if (f.facts) return { path: f.path, facts: f.facts };
+      const facts = stored.get(f.path);
       if (!facts) throw new CodehiveError('INTERNAL', `no stored facts for unchanged file ${f.path}`);
+      // A buffer sharing its memory (Node's small-buffer pool, the shared empty facts) must be copied.
+      if (facts !== EMPTY_FACTS && facts.byteOffset === 0 && facts.byteLength === facts.buffer.byteLength) transfer.push(facts.buffer as ArrayBuffer);
       return { path: f.path, facts };
     });
+    return { files, transfer };
   }
 }
+
+/** A page of a snapshot's stored facts, in rowid order (`+snapshot`: walk the rowids, as LIVE_INDEX_PAGES do). */
+const STORED_FACTS_PAGE = `SELECT id, path, facts FROM files WHERE +snapshot = ? AND id > ? ORDER BY id LIMIT ?`;
 
 const EMPTY_FACTS = encodeFacts({ defs: [], imports: [], exports: [], stars: [], calls: [], heritage: [], isModule: false });
 

@@ -43,6 +43,7 @@ interface Pending {
   id: number;
   msg: unknown;
   weight: number;
+  transfer: ArrayBuffer[];
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -109,11 +110,14 @@ export class WorkerPool {
     if (this.opts.warmUp !== undefined) slot.worker.postMessage({ msg: this.opts.warmUp });
   }
 
-  /** Queues a task; `weight` is how much work it is (files to parse), counted towards recycleAfterWeight. */
-  run<T>(msg: unknown, weight = 1): Promise<T> {
+  /**
+   * Queues a task; `weight` is how much work it is (files to parse), counted towards recycleAfterWeight.
+   * `transfer`: buffers in `msg` that move to the worker instead of being copied (unusable here afterwards).
+   */
+  run<T>(msg: unknown, weight = 1, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new CodehiveError('INTERNAL', 'the indexer is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, msg, weight, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, msg, weight, transfer, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
     });
   }
@@ -224,7 +228,7 @@ export class WorkerPool {
       slot.current = task;
       slot.worked += task.weight;
       slot.worker.ref(); // an in-flight task keeps the process alive; an idle pool does not
-      slot.worker.postMessage({ id: task.id, msg: task.msg });
+      slot.worker.postMessage({ id: task.id, msg: task.msg }, task.transfer);
     }
   }
 

@@ -642,17 +642,21 @@ export const LIVE_INDEX_PAGES = {
      WHERE +u.snapshot = ? AND u.id > ? ORDER BY u.id LIMIT ?`,
 } as const;
 
-/** Runs `page` (bound: snapshot, after id, limit) until it returns a short page, sizing pages to TX_BUDGET_MS. */
-async function inPages<T extends { id: number }>(page: Database.Statement, snapshot: number, each: (row: T) => void): Promise<void> {
+/**
+ * Runs `page` (bound: snapshot, after id, limit) until it returns a short page, sizing pages to TX_BUDGET_MS.
+ * `firstPage`: rows in the first page, before there is a measure, and the fewest in any page (where rows are
+ * large; otherwise 64).
+ */
+export async function inPages<T extends { id: number }>(page: Database.Statement, snapshot: number, each: (row: T) => void, firstPage = 512): Promise<void> {
   let after = 0;
-  let limit = 512;
+  let limit = firstPage;
   for (;;) {
     const t0 = performance.now();
     const rows = page.all(snapshot, after, limit) as T[];
     for (const r of rows) each(r);
     if (rows.length < limit) return;
     after = rows[rows.length - 1]!.id;
-    limit = sizedToBudget(limit, t0, 64, 20_000);
+    limit = sizedToBudget(limit, t0, Math.min(64, firstPage), 20_000);
     await yieldToLoop();
   }
 }
