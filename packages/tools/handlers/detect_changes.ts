@@ -11,6 +11,7 @@
  */
 import { answer, capped } from '../lib/answer.js';
 import { hops, unresolvedNaming, type Hop, type UnresolvedSite } from '../lib/calls.js';
+import { byName } from '../lib/format.js';
 import { turnTaker } from '../lib/turns.js';
 import { declaredNames, parseUnifiedDiff, ranges, type FileDiff } from '../lib/diff.js';
 import { git, validateRevision } from '../lib/git.js';
@@ -28,8 +29,6 @@ const DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '-U0', '-M',
 
 type Risk = 'high' | 'medium' | 'low';
 const RISK_ORDER: Record<Risk, number> = { high: 0, medium: 1, low: 2 };
-/** localeCompare's order, with one collator: sorting a diff's thousands of symbols made one per comparison. */
-const byName = new Intl.Collator().compare;
 
 interface Changed {
   node: NodeRow;

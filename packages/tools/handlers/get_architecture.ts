@@ -9,6 +9,7 @@ import { answer, capped } from '../lib/answer.js';
 import { isTestFile } from '../lib/graph.js';
 import { packageEntryPoints, type EntryPoint } from '../lib/entrypoints.js';
 import { chooseUnits, cycles, findPackages } from '../lib/units.js';
+import { byName, formatCount as num } from '../lib/format.js';
 import type { ToolHandler } from '../context.js';
 import type { ProjectRow } from '../../store/projects.js';
 import { CodehiveError } from '../../protocol/index.js';
@@ -49,7 +50,7 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
     s.lines += f.lines;
     sizes.set(u, s);
   }
-  const unitList = [...sizes.entries()].sort((a, b) => b[1].lines - a[1].lines || a[0].localeCompare(b[0])).map(([unit, v]) => ({ unit, ...v, package: packages.includes(unit) }));
+  const unitList = [...sizes.entries()].sort((a, b) => b[1].lines - a[1].lines || byName(a[0], b[0])).map(([unit, v]) => ({ unit, ...v, package: packages.includes(unit) }));
 
   // Imports between files → between units; files nothing imports.
   const imported = new Set<string>();
@@ -65,7 +66,7 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
   }
   const depList = [...deps.entries()]
     .flatMap(([from, m]) => [...m.entries()].map(([to, imports]) => ({ from, to, imports })))
-    .sort((a, b) => b.imports - a.imports || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    .sort((a, b) => b.imports - a.imports || byName(a.from, b.from) || byName(a.to, b.to));
   const cycleList = cycles(deps);
 
   // Entry points: declared ones, then files nothing imports (not tests, declarations or config files).
@@ -74,11 +75,10 @@ export const getArchitectureHandler: ToolHandler<'get_architecture'> = async (ct
   const declared = new Set(entries.map((e) => e.file).filter(Boolean));
   const unimported = files
     .filter((f) => !imported.has(f.path) && !declared.has(f.path) && !isTestFile(f.path) && !f.path.endsWith('.d.ts') && !/(^|\/)[^/]*\.config\.[cm]?[jt]s$/.test(f.path))
-    .sort((a, b) => b.lines - a.lines || a.path.localeCompare(b.path));
+    .sort((a, b) => b.lines - a.lines || byName(a.path, b.path));
 
   const called = graph.called;
 
-  const num = (n: number) => n.toLocaleString('en-US');
   const plural = (n: number, w: string) => `${num(n)} ${w}${n === 1 ? '' : 's'}`;
   const blocks = [
     `languages: ${languages.map((l) => `${l.language} ${num(l.files)} files ${num(l.lines)} lines`).join(' · ')}`,

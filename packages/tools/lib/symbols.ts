@@ -7,6 +7,7 @@
 import type { Db } from '../../store/db.js';
 import { CodehiveError } from '../../protocol/index.js';
 import { identifierWords } from '../../store/schema.js';
+import { byName } from './format.js';
 import { NODE_COLUMNS, SYMBOL_KINDS_SQL, stmt, type NodeRow } from './graph.js';
 
 /** The symbol, the candidates of an ambiguous name, or nothing (see `unknownSymbol` for the error to give). */
@@ -90,7 +91,7 @@ export function nearMatches(db: Db, snapshot: number, { symbol }: { symbol: stri
     const close = names
       .map((r) => ({ name: r.name, d: editDistance(name.toLowerCase(), r.name.toLowerCase(), max) }))
       .filter((r) => r.d <= max)
-      .sort((a, b) => a.d - b.d || a.name.localeCompare(b.name))
+      .sort((a, b) => a.d - b.d || byName(a.name, b.name))
       .slice(0, NEAR);
     for (const c of close) add(stmt(db, `${base} AND n.name = ? ORDER BY n.qname LIMIT 3`).all(snapshot, c.name) as NodeRow[]);
   }

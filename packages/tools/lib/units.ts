@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { byName } from './format.js';
 
 const DOMINANT = 0.6;
 const MAX_DEPTH = 3;
@@ -29,7 +30,7 @@ export function findPackages(root: string, scope: string, paths: readonly string
       d = dirOf(d);
     }
   }
-  return [...dirs].filter((d) => existsSync(join(root, d, 'package.json'))).sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+  return [...dirs].filter((d) => existsSync(join(root, d, 'package.json'))).sort((a, b) => a.split('/').length - b.split('/').length || byName(a, b));
 }
 
 /** `paths` are relative to the project root and all under `scope` ('' for the whole project). */
@@ -113,5 +114,5 @@ export function cycles(edges: ReadonlyMap<string, ReadonlyMap<string, number>>):
     }
   };
   for (const v of [...nodes].sort()) if (!idx.has(v)) visit(v);
-  return out.sort((a, b) => b.length - a.length || a[0]!.localeCompare(b[0]!));
+  return out.sort((a, b) => b.length - a.length || byName(a[0]!, b[0]!));
 }
