@@ -500,12 +500,9 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   /**
    * Every file with its facts, for a resolution from scratch: what this run parsed, and the rest read from
-   * the live snapshot (the main thread does not keep them; after a restart, or once the resolve worker has
-   * retired, they are read back here).
-   */
-  /**
-   * Every file's facts for a resolution from scratch: the parsed ones from `rows`, the others read from the
-   * live snapshot in pages (see `inPages`). `transfer`: the buffers read here, which nothing else holds.
+   * the live snapshot in pages (see `inPages`; the main thread does not keep them: after a restart, or once
+   * the resolve worker has retired, they are read back here). `transfer`: the buffers read here, which
+   * nothing else holds.
    */
   private async withFacts(rows: FileRow[], live: number | null): Promise<{ files: Array<{ path: string; facts: Uint8Array }>; transfer: ArrayBuffer[] }> {
     const stored = new Map<string, Uint8Array>();
