@@ -290,11 +290,11 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const gen = ++this.gen;
     const liveIndex = inPlace && prior?.snapshot === project.snapshot ? await prior.graph?.complete() : undefined;
     const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
-    // Every file's facts (a cold resolve worker, or one that lost track) are read from the live snapshot in
-    // pages and moved to the worker, not copied: read and posted in one piece on effect (6 MB) they held
-    // the event loop ~30 + ~25 ms at the catch-up after a restart.
+    // The facts move to the worker (see `movable`); the stored ones are read in pages: read in one piece and
+    // cloned into the message, effect's held the event loop ~30 + ~25 ms at the catch-up after a restart.
     const request = async (from: number | null): Promise<{ req: ResolveRequest; transfer: ArrayBuffer[] }> => {
-      const all = from === null ? await this.withFacts(rows, project.snapshot) : null;
+      const facts = from === null ? await this.withFacts(rows, project.snapshot) : { files: changed, own: new Set<Uint8Array>() };
+      const { files, transfer } = movable(facts.files, facts.own);
       const req: ResolveRequest = {
         project: project.id,
         root: project.root,
@@ -302,12 +302,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
         configs: disc.configs,
         base: from,
         gen,
-        files: all ? all.files : changed,
+        files,
         removed: from === null ? [] : removed,
         delta: from !== null && liveIndex !== undefined,
         maxDeltaRows: IN_PLACE_MAX_ROWS,
       };
-      return { req, transfer: all?.transfer ?? [] };
+      return { req, transfer };
     };
     const resolve = (r: { req: ResolveRequest; transfer: ArrayBuffer[] }) => this.resolver.run<ResolveReply>(r.req, 1, r.transfer);
     let ask = await request(base);
@@ -501,10 +501,10 @@ class TreeSitterIndexer implements CodehiveIndexer {
   /**
    * Every file with its facts, for a resolution from scratch: what this run parsed, and the rest read from
    * the live snapshot in pages (see `inPages`; the main thread does not keep them: after a restart, or once
-   * the resolve worker has retired, they are read back here). `transfer`: the buffers read here, which
-   * nothing else holds.
+   * the resolve worker has retired, they are read back here). `own`: the buffers read here, which nothing
+   * else holds.
    */
-  private async withFacts(rows: FileRow[], live: number | null): Promise<{ files: Array<{ path: string; facts: Uint8Array }>; transfer: ArrayBuffer[] }> {
+  private async withFacts(rows: FileRow[], live: number | null): Promise<{ files: FactsOf[]; own: Set<Uint8Array> }> {
     const stored = new Map<string, Uint8Array>();
     if (live !== null && rows.some((f) => f.facts === null)) {
       await inPages<{ id: number; path: string; facts: string | Buffer | null }>(this.store.stmt(STORED_FACTS_PAGE), live, (r) => {
@@ -512,17 +512,38 @@ class TreeSitterIndexer implements CodehiveIndexer {
         stored.set(r.path, r.facts === null ? EMPTY_FACTS : typeof r.facts === 'string' ? Buffer.from(r.facts, 'utf8') : r.facts);
       }, 4); // a file's facts: ~17 KB on effect, MBs for some of typescript's lib
     }
-    const transfer: ArrayBuffer[] = [];
+    const own = new Set<Uint8Array>();
     const files = rows.map((f) => {
       if (f.facts) return { path: f.path, facts: f.facts };
       const facts = stored.get(f.path);
       if (!facts) throw new CodehiveError('INTERNAL', `no stored facts for unchanged file ${f.path}`);
-      // A buffer sharing its memory (Node's small-buffer pool, the shared empty facts) must be copied.
-      if (facts !== EMPTY_FACTS && facts.byteOffset === 0 && facts.byteLength === facts.buffer.byteLength) transfer.push(facts.buffer as ArrayBuffer);
+      if (facts !== EMPTY_FACTS) own.add(facts);
       return { path: f.path, facts };
     });
-    return { files, transfer };
+    return { files, own };
   }
+}
+
+interface FactsOf {
+  path: string;
+  facts: Uint8Array;
+}
+
+/**
+ * `files` with a buffer of their own each, and those buffers: postMessage then moves them to the resolve
+ * worker instead of cloning them (effect's 6 MB of facts, cloned, held the event loop 17-27 ms; copied here
+ * and moved, 1-5 ms). Buffers in `own` that span their whole memory move as they are; the rest are copied:
+ * parse results (writeFiles is still writing them), Node's pooled small buffers, the shared empty facts.
+ */
+function movable(files: FactsOf[], own: Set<Uint8Array>): { files: FactsOf[]; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const moved = files.map((f) => {
+    const whole = own.has(f.facts) && f.facts.byteOffset === 0 && f.facts.byteLength === f.facts.buffer.byteLength;
+    const facts = whole ? f.facts : new Uint8Array(f.facts);
+    transfer.push(facts.buffer as ArrayBuffer);
+    return { path: f.path, facts };
+  });
+  return { files: moved, transfer };
 }
 
 /** A page of a snapshot's stored facts, in rowid order (`+snapshot`: walk the rowids, as LIVE_INDEX_PAGES do). */
