@@ -22,6 +22,7 @@ import type { SessionChannel } from './channel.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
 import { buildStatus, EventLoopMonitor, type DaemonStatus } from './status.js';
+import { mallocStats } from '../packages/config/glibc-malloc.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
 import { WholeGraphReads } from '../packages/tools/lib/whole-graph.js';
@@ -223,8 +224,8 @@ export class Daemon {
     };
   }
 
-  status(): DaemonStatus {
-    return buildStatus(this);
+  async status(): Promise<DaemonStatus> {
+    return buildStatus(this, await mallocStats());
   }
 
   async exportGraph(query: Record<string, string>, res: ServerResponse): Promise<void> {

@@ -2,7 +2,7 @@
  * The status report (`GET /v1/status`, `codehive status`): process, database, sessions, projects, jobs.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { mallocStats, type MallocStats } from '../packages/config/glibc-malloc.js';
+import type { MallocStats } from '../packages/config/glibc-malloc.js';
 import type { SqliteInfo } from '../packages/store/db.js';
 import type { IndexerThreads } from '../packages/indexer/api.js';
 import type { ReadThreadStats } from '../packages/tools/lib/whole-graph.js';
@@ -109,7 +109,8 @@ export class EventLoopMonitor {
   }
 }
 
-export function buildStatus(d: Daemon): DaemonStatus {
+/** `malloc`: mallocStats(), read off the event loop by the caller. */
+export function buildStatus(d: Daemon, malloc: MallocStats | null): DaemonStatus {
   const mem = process.memoryUsage();
   const counts = d.store.stmt(
     `SELECT (SELECT COUNT(*) FROM files WHERE snapshot = @s) AS files,
@@ -127,7 +128,7 @@ export function buildStatus(d: Daemon): DaemonStatus {
     socket: d.socketPath,
     cacheDir: d.paths.dir,
     logFile: d.paths.daemonLog,
-    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, malloc: mallocStats(), release: d.memory.stats() },
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, malloc, release: d.memory.stats() },
     eventLoop: d.eventLoop.read(),
     // Only this process ever opens the database while it runs; say so, with the pid to check it by.
     sqlite: { ...d.store.info(), path: d.store.path, openedBy: `daemon pid ${process.pid} only` },

@@ -22,7 +22,9 @@ import { createRequire } from 'node:module';
 type Trim = { async(pad: number, done: (err: unknown, released: number) => void): void };
 
 /** The fields of `struct mallinfo2` read here (koffi returns every field; size_t may come as a bigint). */
-type MallInfo2 = () => { hblkhd: number | bigint; uordblks: number | bigint; fordblks: number | bigint };
+type MallInfo = { hblkhd: number | bigint; uordblks: number | bigint; fordblks: number | bigint };
+/** koffi's binding, called through `async` (libuv's thread pool) only. */
+type MallInfo2 = { async(done: (err: unknown, info: MallInfo) => void): void };
 
 interface Glibc {
   trim: Trim;
@@ -32,7 +34,7 @@ interface Glibc {
 
 let glibc: Glibc | null | undefined;
 
-/** Loaded on first use, not at the daemon's start-up (koffi costs ~6 ms and 3 MB to load). */
+/** Loaded on first use (koffi costs ~6 ms and 3 MB to load); the daemon uses it before it starts serving. */
 function load(): Glibc | null {
   try {
     const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
@@ -86,9 +88,15 @@ export interface MallocStats {
   mmappedBytes: number;
 }
 
-/** Every arena's totals (mallinfo2 takes each arena's lock briefly); null without glibc ≥ 2.33. */
-export function mallocStats(): MallocStats | null {
-  const m = lib()?.mallinfo2?.();
-  if (!m) return null;
-  return { inUseBytes: Number(m.uordblks), freeBytes: Number(m.fordblks), mmappedBytes: Number(m.hblkhd) };
+/**
+ * Every arena's totals; null without glibc ≥ 2.33. Off the event loop: mallinfo2 takes each arena's lock
+ * and walks its free lists, so while the parse workers hammer malloc it waits for them. Called on the main
+ * thread by each status read, it held the daemon's loop up to ~25 ms during a full index under 16 sessions.
+ */
+export function mallocStats(): Promise<MallocStats | null> {
+  const info = lib()?.mallinfo2;
+  if (!info) return Promise.resolve(null);
+  return new Promise((resolve) =>
+    info.async((err, m) => resolve(err ? null : { inUseBytes: Number(m.uordblks), freeBytes: Number(m.fordblks), mmappedBytes: Number(m.hblkhd) })),
+  );
 }

@@ -19,11 +19,11 @@ const FRAGMENT_AND_TRIM = `
 import { mallocStats, mallocTrim, mallocTrimAvailable } from ${JSON.stringify(join(REPO, 'dist/packages/config/glibc-malloc.js'))};
 let kept = [];
 let all = Array.from({ length: 40000 }, (_, i) => { const b = Buffer.allocUnsafeSlow(2000); b[0] = i; return b; });
-const allocated = mallocStats();
+const allocated = await mallocStats();
 kept = all.filter((_, i) => i % 50 === 0);
 all = null;
 for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 100)); }
-const freed = mallocStats();
+const freed = await mallocStats();
 const before = process.memoryUsage.rss();
 const released = await mallocTrim();
 const after = process.memoryUsage.rss();
