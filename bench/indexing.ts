@@ -8,7 +8,7 @@
  * assertions: the goals from the indexer's issue are printed beside them.
  */
 import { execFile } from 'node:child_process';
-import { applyDaemonV8Flags, daemonProcessEnv } from '../packages/config/index.js';
+import { applyDaemonV8Flags, DAEMON_NODE_FLAGS, daemonProcessEnv } from '../packages/config/index.js';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -147,7 +147,7 @@ const run = promisify(execFile);
 
 /** Runs one corpus in a fresh process so its peak RSS is its own, with the environment a daemon gets. */
 async function measureInChild(c: Corpus): Promise<IndexFigures> {
-  const { stdout } = await run(process.execPath, [process.argv[1]!, '--corpus', c.name, '--json'], { maxBuffer: 16 * 1024 * 1024, env: daemonProcessEnv(process.env) });
+  const { stdout } = await run(process.execPath, [...DAEMON_NODE_FLAGS, process.argv[1]!, '--corpus', c.name, '--json'], { maxBuffer: 16 * 1024 * 1024, env: daemonProcessEnv(process.env) });
   const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as IndexFigures;
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildInfo, cachePaths, daemonProcessEnv, socketPathFor, type CachePaths } from '../config/index.js';
+import { buildInfo, cachePaths, DAEMON_NODE_FLAGS, daemonProcessEnv, socketPathFor, type CachePaths } from '../config/index.js';
 import { pidAlive, readRegistration } from '../config/registration.js';
 import { logTail, type Logger } from '../log/index.js';
 import {
@@ -165,7 +165,7 @@ async function spawnDaemon(paths: CachePaths, env: NodeJS.ProcessEnv, log: Logge
   const out = openSync(paths.daemonLog, 'a', 0o600);
   let child;
   try {
-    child = spawn(process.execPath, [DAEMON_ENTRY], {
+    child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, DAEMON_ENTRY], {
       detached: true,
       stdio: ['ignore', out, out],
       // The daemon must not inherit our cwd's fate (an unmounted dir) nor hold it busy.

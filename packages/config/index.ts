@@ -132,6 +132,16 @@ export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
+ * Node flags a spawned daemon starts with (V8 reads these only at start-up; run-time ones: applyDaemonV8Flags).
+ * --max-semi-space-size=4 (MB; V8 grows it to 16): a young-generation collection copies what survives, and
+ * the main thread's catch-up after a restart (the live index read back, a whole graph unpacked and keyed)
+ * keeps most of what it allocates; with 16 MB semi-spaces those scavenges held the event loop 20-38 ms
+ * each while 16 sessions were calling (.scratch/restart.mjs with a long-task preload: 7-8 stretches over
+ * 25 ms after start-up per run, 1-2 with 4 MB; first-second loop max 27-44 -> 18-20 ms).
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
+/**
  * The V8 flags a daemon process sets on itself, first thing (heap.ts, jit.ts): called by the daemon and by
  * the benchmarks that stand in for it, so both run the same V8.
  */

@@ -11,6 +11,7 @@ import { afterEach } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { daemonPids } from '../../bench/lib/procs.js';
+import { DAEMON_NODE_FLAGS } from '../../packages/config/index.js';
 export { daemonPids };
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -125,7 +126,7 @@ export function runCli(t: TestEnv, args: string[], cwd: string = REPO, extraEnv:
 
 /** Starts a daemon in the foreground-ish way `codehive daemon` does, for tests that need its pid early. */
 export function spawnDaemonDirect(t: TestEnv, extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [join(REPO, 'dist/daemon/run.js')], {
+  return spawn(process.execPath, [...DAEMON_NODE_FLAGS, join(REPO, 'dist/daemon/run.js')], {
     env: { ...t.env, ...extraEnv },
     stdio: 'ignore',
     detached: true,
