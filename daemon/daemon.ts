@@ -21,8 +21,7 @@ import { ProjectResolver, type ChangeFeed } from './projects.js';
 import type { SessionChannel } from './channel.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
-import { buildStatus, EventLoopMonitor, type DaemonStatus } from './status.js';
-import { mallocStats } from '../packages/config/glibc-malloc.js';
+import { buildStatus, EventLoopMonitor, statusReads, type DaemonStatus } from './status.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
 import { WholeGraphReads } from '../packages/tools/lib/whole-graph.js';
@@ -225,7 +224,7 @@ export class Daemon {
   }
 
   async status(): Promise<DaemonStatus> {
-    return buildStatus(this, await mallocStats());
+    return buildStatus(this, await statusReads(this));
   }
 
   async exportGraph(query: Record<string, string>, res: ServerResponse): Promise<void> {

@@ -2,7 +2,8 @@
  * The status report (`GET /v1/status`, `codehive status`): process, database, sessions, projects, jobs.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { MallocStats } from '../packages/config/glibc-malloc.js';
+import { mallocStats, type MallocStats } from '../packages/config/glibc-malloc.js';
+import { liveCounts } from '../packages/tools/lib/whole-graph.js';
 import type { SqliteInfo } from '../packages/store/db.js';
 import type { IndexerThreads } from '../packages/indexer/api.js';
 import type { ReadThreadStats } from '../packages/tools/lib/whole-graph.js';
@@ -109,13 +110,25 @@ export class EventLoopMonitor {
   }
 }
 
-/** `malloc`: mallocStats(), read off the event loop by the caller. */
-export function buildStatus(d: Daemon, malloc: MallocStats | null): DaemonStatus {
+/** What status reads off the event loop: malloc's totals, and each project's counts (the read thread's). */
+export interface StatusReads {
+  malloc: MallocStats | null;
+  counts: Map<number, { files: number; symbols: number }>;
+}
+
+export async function statusReads(d: Daemon): Promise<StatusReads> {
+  const counts = new Map<number, { files: number; symbols: number }>();
+  const reading = listProjects(d.store).map(async (p) => {
+    // A project deleted or replaced from scratch meanwhile shows no counts (its row says why).
+    const c = await liveCounts(d.reads, d.store, p).catch(() => null);
+    if (c) counts.set(p.id, { files: c.files, symbols: c.symbols });
+  });
+  const [malloc] = await Promise.all([mallocStats(), ...reading]);
+  return { malloc, counts };
+}
+
+export function buildStatus(d: Daemon, { malloc, counts }: StatusReads): DaemonStatus {
   const mem = process.memoryUsage();
-  const counts = d.store.stmt(
-    `SELECT (SELECT COUNT(*) FROM files WHERE snapshot = @s) AS files,
-            (SELECT COUNT(*) FROM nodes WHERE snapshot = @s AND kind NOT IN ('Project','Folder','File')) AS symbols`,
-  );
   return {
     running: true,
     pid: process.pid,
@@ -145,7 +158,7 @@ export function buildStatus(d: Daemon, malloc: MallocStats | null): DaemonStatus
       calls: s.calls,
     })),
     projects: listProjects(d.store).map((p) => {
-      const c = p.snapshot === null ? { files: 0, symbols: 0 } : (counts.get({ s: p.snapshot }) as { files: number; symbols: number });
+      const c = counts.get(p.id) ?? { files: 0, symbols: 0 };
       return {
         id: p.id,
         root: p.root,

@@ -1,5 +1,5 @@
 /**
- * Reads over a whole snapshot (lib/whole-graph.ts: the schema's counts, the architecture's graph, the near
+ * Reads over a whole snapshot (lib/whole-graph.ts: the graph's and the schema's counts, the architecture's graph, the near
  * matches of an unknown symbol): on the daemon's read thread, with its own read-only
  * connection, they answer exactly what the main thread would; callers asking at once share one read; a read
  * whose snapshot was replaced meanwhile follows the project to its new one.
@@ -36,11 +36,12 @@ describe('whole-graph reads', () => {
     const architecture = (reads: WholeGraphReads, scope: string) => reads.read(live, 'architecture', () => ({ scope, limit: 10 }));
     const schema = (reads: WholeGraphReads) => reads.read(live, 'schema', () => ({}));
     const near = (reads: WholeGraphReads) => reads.read(live, 'near', () => ({ symbol: 'src/util.ts#parseNumbr' }));
+    const counts = (reads: WholeGraphReads) => reads.read(live, 'counts', () => ({}));
 
     // Inline first, then a write so the thread's answers are not the memo's.
-    const expected = { schema: (await schema(inline)).value, whole: (await architecture(inline, '')).value, src: (await architecture(inline, 'src')).value, near: (await near(inline)).value };
+    const expected = { schema: (await schema(inline)).value, whole: (await architecture(inline, '')).value, src: (await architecture(inline, 'src')).value, near: (await near(inline)).value, counts: (await counts(inline)).value };
     h.store.write(() => undefined);
-    const got = { schema: (await schema(onThread)).value, whole: (await architecture(onThread, '')).value, src: (await architecture(onThread, 'src')).value, near: (await near(onThread)).value };
+    const got = { schema: (await schema(onThread)).value, whole: (await architecture(onThread, '')).value, src: (await architecture(onThread, 'src')).value, near: (await near(onThread)).value, counts: (await counts(onThread)).value };
     expect(got).toEqual(expected);
 
     // Not an empty graph agreeing with itself: the fixture's calls, imports and files are all there.
@@ -50,6 +51,9 @@ describe('whole-graph reads', () => {
     expect(got.src.files.length).toBe(got.whole.files.length); // files are the project's; the scope limits `called`
     expect(got.src.called.every((c) => c.file.startsWith('src/'))).toBe(true);
     expect(got.near.map((n) => n.qname)).toContain('src/util.ts#parseNumber');
+    expect(got.counts.files).toBe(got.whole.files.length);
+    expect(got.counts.symbols).toBe(got.schema.kinds.filter((k) => !['Project', 'Folder', 'File'].includes(k.kind)).reduce((n, k) => n + k.n, 0));
+    expect(got.counts.calls).toBe(got.schema.edges.find((e) => e.type === 'CALLS')?.n);
   });
 
   test('the read thread reads the file without mapping it', async () => {

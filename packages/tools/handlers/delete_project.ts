@@ -1,12 +1,12 @@
 /** delete_project: removes a project and all its graph data (never the repository). */
 import { answer } from '../lib/answer.js';
-import { graphCounts } from '../lib/graph.js';
+import { liveCounts } from '../lib/whole-graph.js';
 import { projectEvenWithoutGraph } from '../lib/project.js';
 import type { ToolHandler } from '../context.js';
 
 export const deleteProjectHandler: ToolHandler<'delete_project'> = async (ctx, args) => {
   const p = await projectEvenWithoutGraph(ctx, args.project);
-  const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
+  const counts = await liveCounts(ctx.reads, ctx.store, p);
   await ctx.deleteProject(p);
   const what = counts ? `${counts.files} files, ${counts.symbols} symbols, ${counts.edges} edges` : 'no graph';
   return answer({

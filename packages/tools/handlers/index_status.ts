@@ -1,14 +1,15 @@
 /** index_status: state (ready/indexing/failed and why), counts, when indexed, git HEAD then, stale count. */
 import { answer } from '../lib/answer.js';
 import { ago } from '../lib/freshness.js';
-import { countsLine, graphCounts } from '../lib/graph.js';
+import { countsLine } from '../lib/graph.js';
+import { liveCounts } from '../lib/whole-graph.js';
 import { projectEvenWithoutGraph } from '../lib/project.js';
 import type { ToolHandler } from '../context.js';
 
 export const indexStatusHandler: ToolHandler<'index_status'> = async (ctx, args) => {
   const p = await projectEvenWithoutGraph(ctx, args.project);
   const fresh = await ctx.freshness(p);
-  const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
+  const counts = await liveCounts(ctx.reads, ctx.store, p);
   const stats = (p.stats ?? {}) as { mode?: string; durationMs?: number; skipped?: unknown[]; errors?: unknown[] };
   const head = [`${p.name}  ${p.root}  ${p.state}${p.state === 'failed' ? `: ${p.error ?? 'unknown error'}` : ''}`];
   const job = ctx.job(p);

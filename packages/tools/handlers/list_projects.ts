@@ -1,7 +1,9 @@
 /** list_projects: every indexed project with its root, state, size and freshness. */
 import { answer, capped } from '../lib/answer.js';
 import { ago, freshnessData } from '../lib/freshness.js';
-import { graphCounts } from '../lib/graph.js';
+import type { GraphCounts } from '../lib/graph.js';
+import { liveCounts } from '../lib/whole-graph.js';
+import { CodehiveError } from '../../protocol/index.js';
 import type { ToolHandler } from '../context.js';
 import { listProjects } from '../../store/projects.js';
 
@@ -9,9 +11,13 @@ const CAP = 100;
 
 export const listProjectsHandler: ToolHandler<'list_projects'> = async (ctx) => {
   const rows = listProjects(ctx.store);
-  const items: Array<{ p: (typeof rows)[number]; counts: ReturnType<typeof graphCounts> | null; fresh: Awaited<ReturnType<typeof ctx.freshness>> }> = [];
+  const items: Array<{ p: (typeof rows)[number]; counts: GraphCounts | null; fresh: Awaited<ReturnType<typeof ctx.freshness>> }> = [];
   for (const p of rows.slice(0, CAP)) {
-    const counts = p.snapshot === null ? null : graphCounts(ctx.store, p.snapshot);
+    // A project deleted or re-indexed from scratch under the listing is listed without counts.
+    const counts = await liveCounts(ctx.reads, ctx.store, p).catch((err: unknown) => {
+      if (err instanceof CodehiveError) return null;
+      throw err;
+    });
     const fresh = await ctx.freshness(p);
     items.push({ p, counts, fresh });
   }

@@ -4,7 +4,7 @@
  * live snapshot and is parameterised.
  */
 import type Database from 'better-sqlite3';
-import type { Db, Store } from '../../store/db.js';
+import type { Db } from '../../store/db.js';
 import { CodehiveError } from '../../protocol/index.js';
 import type { ProjectRow } from '../../store/projects.js';
 import { clipLine } from './budget.js';
@@ -122,12 +122,8 @@ export interface GraphCounts {
   unresolvedCalls: number;
 }
 
-/** Counts of a snapshot's graph (memoised until the next write: list_projects asks for every project). */
-export function graphCounts(store: Store, snapshot: number): GraphCounts {
-  return store.memo.get(`graphCounts ${snapshot}`, () => countGraph(store.db, snapshot));
-}
-
-function countGraph(db: Db, snapshot: number): GraphCounts {
+/** Counts of a snapshot's graph: a whole-graph read (see `liveCounts` in whole-graph.ts). */
+export function countGraph(db: Db, snapshot: number, _args: Record<string, never>): GraphCounts {
   const f = stmt(db, `SELECT COUNT(*) AS n, COALESCE(SUM(lines), 0) AS lines FROM files WHERE snapshot = ?`).get(snapshot) as { n: number; lines: number };
   const s = stmt(db, `SELECT COUNT(*) AS n FROM nodes WHERE snapshot = ? AND kind IN (${SYMBOL_KINDS_SQL})`).get(snapshot) as { n: number };
   const e = stmt(db, `SELECT COUNT(*) AS n, COALESCE(SUM(type = 'CALLS'), 0) AS calls FROM edges WHERE snapshot = ?`).get(snapshot) as { n: number; calls: number };
