@@ -292,7 +292,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     const changed = results.flatMap((r) => (r.status === 'parsed' ? [{ path: r.path, facts: r.facts }] : []));
     // The facts move to the worker (see `movable`); the stored ones are read in pages: read in one piece and
     // cloned into the message, effect's held the event loop ~30 + ~25 ms at the catch-up after a restart.
-    const request = async (from: number | null): Promise<{ req: ResolveRequest; transfer: ArrayBuffer[] }> => {
+    const request = async (from: number | null): Promise<Ask> => {
       const facts = from === null ? await this.withFacts(rows, project.snapshot) : { files: changed, own: new Set<Uint8Array>() };
       const { files, transfer } = movable(facts.files, facts.own);
       const req: ResolveRequest = {
@@ -309,7 +309,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       };
       return { req, transfer };
     };
-    const resolve = (r: { req: ResolveRequest; transfer: ArrayBuffer[] }) => this.resolver.run<ResolveReply>(r.req, 1, r.transfer);
+    const resolve = (r: Ask) => this.resolver.run<ResolveReply>(r.req, 1, r.transfer);
     let ask = await request(base);
     let asked = ask.req;
     /** Resolution from every file's facts, when the worker's base is gone or disagrees with the live graph. */
@@ -527,6 +527,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
 interface FactsOf {
   path: string;
   facts: Uint8Array;
+}
+
+/** A resolve request and the buffers in it that move to the worker with it. */
+interface Ask {
+  req: ResolveRequest;
+  transfer: ArrayBuffer[];
 }
 
 /**
