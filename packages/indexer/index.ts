@@ -13,7 +13,7 @@ import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
 import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
-import { createSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
+import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, IndexerThreads, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
 import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
@@ -21,7 +21,7 @@ import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, dropSnapshotPaced, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
+import { applyDelta, applyDiff, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -112,7 +112,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
 
   async sweepOrphans(): Promise<number[]> {
     const orphans = orphanSnapshots(this.store, this.active);
-    for (const id of orphans) await dropSnapshotPaced(this.store, id);
+    for (const id of orphans) await dropSnapshot(this.store, id);
     return orphans;
   }
 
@@ -163,7 +163,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       this.cache.delete(project.id);
       const cancelled = opts.signal?.aborted || (err instanceof CodehiveError && err.code === 'CANCELLED');
       if (building !== null) {
-        await dropSnapshotPaced(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
+        await dropSnapshot(this.store, building).catch((e) => this.log.warn('dropping an unfinished snapshot failed', { err: String(e) }));
       }
       const current = getProject(this.store, project.id);
       if (cancelled) {
@@ -406,7 +406,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
       // The paced drop of the previous snapshot takes a few hundred ms: the keys are built between its steps
       // (an agent's next edit would otherwise wait for them). Otherwise they are built after the job.
       this.buildLiveIndex(project.id);
-      await dropSnapshotPaced(this.store, previous);
+      await dropSnapshot(this.store, previous);
     }
     this.store.checkpoint('index');
     return report;

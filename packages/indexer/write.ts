@@ -702,22 +702,3 @@ export async function mergeSearchIndexPaced(store: Store, signal?: AbortSignal):
   }
 }
 
-/**
- * Drops every row of a snapshot (an old graph after a publish, or an unfinished one after a cancel) in
- * transactions sized to last about TX_BUDGET_MS each: deleting nodes fires the FTS delete trigger, so the
- * store's fixed 5,000-row batches held the main thread for 100 ms and more.
- */
-export async function dropSnapshotPaced(store: Store, snapshot: number): Promise<void> {
-  for (const table of ['edges', 'unresolved_calls', 'nodes', 'files'] as const) {
-    const del = store.stmt(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ?)`);
-    let n = 256;
-    for (;;) {
-      const t0 = performance.now();
-      const { changes } = store.write(() => del.run(snapshot, n));
-      if (changes < n) break;
-      n = sizedToBudget(n, t0, 32, 20_000);
-      await yieldToLoop();
-    }
-  }
-  store.write(() => store.stmt(`DELETE FROM snapshots WHERE id = ?`).run(snapshot));
-}
