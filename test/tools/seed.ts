@@ -11,7 +11,7 @@ import { join, posix } from 'node:path';
 import type { Store } from '../../packages/store/db.js';
 import { ensureProject, type ProjectRow, projectByRoot } from '../../packages/store/projects.js';
 import { identifierWords, SEARCH_ROWS_FOR_NEW_NODES } from '../../packages/store/schema.js';
-import { createSnapshot, dropSnapshot, publishSnapshot } from '../../packages/store/snapshots.js';
+import { createSnapshot, publishSnapshot } from '../../packages/store/snapshots.js';
 
 interface Sym {
   id?: number;
@@ -187,6 +187,13 @@ export function seedGraph(store: Store, root: string): ProjectRow {
     db.prepare(SEARCH_ROWS_FOR_NEW_NODES).run(firstNode);
   });
   const prev = publishSnapshot(store, project.id, snap, { indexedAt: Date.now(), gitHead: null, stats: { mode: 'full', durationMs: 5, skipped: [], errors: [] } });
-  if (prev !== null) void dropSnapshot(store, prev);
+  // The replaced graph is small: dropped here in one transaction, not by the daemon's paced dropSnapshot,
+  // which would still be running (and writing) when a test closes the store.
+  if (prev !== null) {
+    store.write(() => {
+      for (const table of ['edges', 'unresolved_calls', 'nodes', 'files']) db.prepare(`DELETE FROM ${table} WHERE snapshot = ?`).run(prev);
+      db.prepare(`DELETE FROM snapshots WHERE id = ?`).run(prev);
+    });
+  }
   return projectByRoot(store, root)!;
 }
