@@ -3,7 +3,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { mallocStats, type MallocStats } from '../packages/config/glibc-malloc.js';
-import { liveCounts } from '../packages/tools/lib/whole-graph.js';
+import { liveCountsIfAny } from '../packages/tools/lib/whole-graph.js';
 import type { SqliteInfo } from '../packages/store/db.js';
 import type { IndexerThreads } from '../packages/indexer/api.js';
 import type { ReadThreadStats } from '../packages/tools/lib/whole-graph.js';
@@ -119,8 +119,7 @@ export interface StatusReads {
 export async function statusReads(d: Daemon): Promise<StatusReads> {
   const counts = new Map<number, { files: number; symbols: number }>();
   const reading = listProjects(d.store).map(async (p) => {
-    // A project deleted or replaced from scratch meanwhile shows no counts (its row says why).
-    const c = await liveCounts(d.reads, d.store, p).catch(() => null);
+    const c = await liveCountsIfAny(d.reads, d.store, p);
     if (c) counts.set(p.id, { files: c.files, symbols: c.symbols });
   });
   const [malloc] = await Promise.all([mallocStats(), ...reading]);

@@ -13,6 +13,7 @@ import { CodehiveError } from '../protocol/index.js';
 import type { Lang } from './facts.js';
 import type { GraphDelta } from './resolve/session.js';
 import { edgeKey, nodeKey, unresolvedKey, type EdgeRow, type Graph, type NodeRow, type UnresolvedRow } from './resolve/graph.js';
+import { sizedToBudget, TX_BUDGET_MS } from '../store/pacing.js';
 
 export interface FileRow {
   path: string;
@@ -46,12 +47,6 @@ function pushId(map: Map<string, number[]>, key: string, id: number): void {
   else map.set(key, [id]);
 }
 
-/**
- * A snapshot write transaction ends after this long (checked every 8 rows: a file row carries its facts, and
- * 32 of them overran 10 ms by as much again), then the event loop runs: a query waiting on the daemon's
- * main thread waits at most about this much (plus the commit) for a batch.
- */
-const TX_BUDGET_MS = 6;
 /** Slices of the key building before an in-place diff's transaction. */
 const DIFF_SLICE_MS = 5;
 /**
@@ -170,14 +165,10 @@ export interface WriteHooks {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The next batch size for work that took `size` units since `t0`: scaled to last about TX_BUDGET_MS. */
-function sizedToBudget(size: number, t0: number, min: number, max: number): number {
-  const ms = Math.max(0.25, performance.now() - t0);
-  return Math.max(min, Math.min(max, Math.round((size * TX_BUDGET_MS) / ms)));
-}
 
 /**
- * Rows in transactions of about TX_BUDGET_MS each, yielding to the event loop between them. `wrap` runs
+ * Rows in transactions of about TX_BUDGET_MS each (checked every 8 rows: a file row carries its facts, and 32
+ * of them overran 10 ms by as much again), yielding to the event loop between them. `wrap` runs
  * around each transaction's writes, inside it.
  */
 async function paced<T>(

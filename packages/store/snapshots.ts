@@ -4,14 +4,9 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Store } from './db.js';
+import { sizedToBudget } from './pacing.js';
 
 const GRAPH_TABLES = ['edges', 'unresolved_calls', 'nodes', 'files'] as const;
-/**
- * Each delete transaction is sized to last about this long: deleting nodes fires the full-text index's
- * delete trigger, and fixed 5,000-row batches held the main thread 100 ms and more (the orphan sweep of a
- * daemon restarted after a kill mid-index, while every session reconnected, used them until 2026-11-28).
- */
-const DELETE_BUDGET_MS = 6;
 
 export function createSnapshot(store: Store, projectId: number): number {
   return store.write(
@@ -39,7 +34,12 @@ export function publishSnapshot(
   });
 }
 
-/** Deletes every row of a snapshot in transactions of about DELETE_BUDGET_MS, yielding to the event loop in between. */
+/**
+ * Deletes every row of a snapshot in transactions of about TX_BUDGET_MS, yielding to the event loop in
+ * between: deleting nodes fires the full-text index's delete trigger, and fixed 5,000-row batches held the
+ * main thread 100 ms and more (the orphan sweep of a daemon restarted after a kill mid-index, while every
+ * session reconnected).
+ */
 export async function dropSnapshot(store: Store, snapshot: number): Promise<void> {
   for (const table of GRAPH_TABLES) {
     const del = store.stmt(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE snapshot = ? LIMIT ?)`);
@@ -48,8 +48,7 @@ export async function dropSnapshot(store: Store, snapshot: number): Promise<void
       const t0 = performance.now();
       const { changes } = store.write(() => del.run(snapshot, rows));
       if (changes < rows) break;
-      const ms = Math.max(0.25, performance.now() - t0);
-      rows = Math.max(32, Math.min(20_000, Math.round((rows * DELETE_BUDGET_MS) / ms)));
+      rows = sizedToBudget(rows, t0, 32, 20_000);
       await yieldToLoop();
     }
   }

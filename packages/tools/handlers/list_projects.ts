@@ -2,8 +2,7 @@
 import { answer, capped } from '../lib/answer.js';
 import { ago, freshnessData } from '../lib/freshness.js';
 import type { GraphCounts } from '../lib/graph.js';
-import { liveCounts } from '../lib/whole-graph.js';
-import { CodehiveError } from '../../protocol/index.js';
+import { liveCountsIfAny } from '../lib/whole-graph.js';
 import type { ToolHandler } from '../context.js';
 import { listProjects } from '../../store/projects.js';
 
@@ -13,11 +12,7 @@ export const listProjectsHandler: ToolHandler<'list_projects'> = async (ctx) => 
   const rows = listProjects(ctx.store);
   const items: Array<{ p: (typeof rows)[number]; counts: GraphCounts | null; fresh: Awaited<ReturnType<typeof ctx.freshness>> }> = [];
   for (const p of rows.slice(0, CAP)) {
-    // A project deleted or re-indexed from scratch under the listing is listed without counts.
-    const counts = await liveCounts(ctx.reads, ctx.store, p).catch((err: unknown) => {
-      if (err instanceof CodehiveError) return null;
-      throw err;
-    });
+    const counts = await liveCountsIfAny(ctx.reads, ctx.store, p);
     const fresh = await ctx.freshness(p);
     items.push({ p, counts, fresh });
   }

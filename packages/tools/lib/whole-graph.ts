@@ -125,6 +125,14 @@ export async function liveCounts(reads: WholeGraphReads, store: Store, p: Projec
   return (await reads.read(again, 'counts', () => ({}))).value;
 }
 
+/** `liveCounts`, or null for a project deleted or re-indexed from scratch meanwhile (listings show it without counts). */
+export function liveCountsIfAny(reads: WholeGraphReads, store: Store, p: ProjectRow): Promise<GraphCounts | null> {
+  return liveCounts(reads, store, p).catch((err: unknown) => {
+    if (err instanceof CodehiveError) return null;
+    throw err;
+  });
+}
+
 export interface ReadThreadStats {
   alive: boolean;
   /** Its V8 heap as of its last reply (or idle collection): used and committed bytes. */
