@@ -11,6 +11,7 @@ import { decodeCursor, fingerprint } from '../lib/cursor.js';
 import { indexedFiles, forEachFile, splitLines } from '../lib/files.js';
 import { innermost, liveSnapshot, symbolsInFile } from '../lib/graph.js';
 import { pathFilter } from '../lib/glob.js';
+import { plainNeedle } from '../lib/needle.js';
 import { BoundedScanner, compileUserRegex, smartCaseInsensitive } from '../lib/regex.js';
 import type { ToolHandler } from '../context.js';
 
@@ -47,19 +48,20 @@ export const searchCodeHandler: ToolHandler<'search_code'> = async (ctx, args) =
   let searched = 0;
   let missing = 0;
   let stopped = false;
-  await forEachFile(p.root, files, (f, text) => {
+  const plain = re ? undefined : plainNeedle(args.pattern, ci);
+  await forEachFile(p.root, files, (f, bytes) => {
     if (ctx.signal.aborted || performance.now() > deadline) {
       stopped = true;
       return false;
     }
     searched++;
-    if (text === null) {
+    if (bytes === null) {
       missing++;
       return true;
     }
-    // Most files lack a plain pattern: one search of the whole text skips splitting them into lines.
-    if (!scanner && !(ci ? text.toLowerCase() : text).includes(needle)) return true;
-    const lines = splitLines(text);
+    // Most files lack a plain pattern: a search of their bytes skips decoding them (needle.ts).
+    if (plain && !plain.mayBeIn(bytes)) return true;
+    const lines = splitLines(bytes.toString('utf8'));
     let found: number[];
     if (scanner) {
       const r = scanner.scan(lines);

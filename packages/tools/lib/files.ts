@@ -33,8 +33,12 @@ export function readLines(root: string, path: string): string[] | null {
 
 /** A file's text, or null when it cannot be read now (deleted since indexing, a folder, no permission). */
 function readTextIfThere(abs: string): string | null {
+  return readBytesIfThere(abs)?.toString('utf8') ?? null;
+}
+
+function readBytesIfThere(abs: string): Buffer | null {
   try {
-    return readText(abs);
+    return readBytes(abs);
   } catch {
     return null;
   }
@@ -57,6 +61,11 @@ let readBuffer: Buffer | null = null;
 
 /** A file's text (UTF-8; invalid bytes become U+FFFD, as `readFile(…, 'utf8')` decodes them). */
 export function readText(abs: string): string {
+  return readBytes(abs).toString('utf8');
+}
+
+/** A file's bytes, in the reused buffer: valid until the next read. */
+export function readBytes(abs: string): Buffer {
   const fd = openSync(abs, 'r');
   try {
     // One byte more than the size: a read that fills the buffer means the file grew since the stat.
@@ -72,9 +81,8 @@ export function readText(abs: string): string {
       if (read === 0) break;
       n += read;
     }
-    const text = buf.toString('utf8', 0, n);
     if (buf.length <= READ_BUFFER_KEPT) readBuffer = buf;
-    return text;
+    return buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
@@ -101,11 +109,15 @@ export async function changedOnDisk(root: string, f: FileRow): Promise<boolean> 
   }
 }
 
-/** Reads files in order, in slices of the event loop's turns (turns.ts), and visits each (`text` null: unreadable now); stops when `visit` returns false. */
-export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, text: string | null) => boolean): Promise<void> {
+/**
+ * Reads files in order, in slices of the event loop's turns (turns.ts), and visits each with its bytes (null:
+ * unreadable now; valid only during the visit, the buffer is reused) — decoded by the visitor only if needed
+ * (see needle.ts); stops when `visit` returns false.
+ */
+export async function forEachFile(root: string, files: readonly FileRow[], visit: (f: FileRow, bytes: Buffer | null) => boolean): Promise<void> {
   const step = turnTaker();
   for (const f of files) {
     await step();
-    if (!visit(f, readTextIfThere(join(root, f.path)))) return;
+    if (!visit(f, readBytesIfThere(join(root, f.path)))) return;
   }
 }

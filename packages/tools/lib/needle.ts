@@ -1,0 +1,71 @@
+/**
+ * Whether a file's raw bytes can contain a plain-text pattern, decided without decoding them. search_code reads
+ * every indexed file on each call; decoding each one to a string (and, for a case-insensitive pattern, making
+ * a lower-cased copy) was ~2× the project's source in garbage per call, 11 MB on effect: under sixteen
+ * searching sessions, three quarters of the main thread's collection time (docs/benchmarks.md, thirteenth
+ * pass). Most files lack the pattern, so only the files that pass this are decoded and matched line by line.
+ *
+ * The answer is exact with respect to the text matchers it stands in for — `text.includes(needle)`, and for
+ * a case-insensitive pattern `text.toLowerCase().includes(needle)` on the UTF-8 decoded text — so search
+ * results do not change: a `false` only where those are false too.
+ */
+
+/** Characters outside ASCII that lower-case to ASCII letters: KELVIN SIGN → k, LATIN CAPITAL I WITH DOT ABOVE → i̇. */
+const TO_ASCII_LOWER: ReadonlyArray<{ letter: string; utf8: Buffer }> = [
+  { letter: 'k', utf8: Buffer.from('\u212A', 'utf8') },
+  { letter: 'i', utf8: Buffer.from('\u0130', 'utf8') },
+];
+
+export interface Needle {
+  /** False when the bytes cannot contain the pattern; true when they may (the caller matches the text). */
+  mayBeIn(bytes: Buffer): boolean;
+}
+
+/** Lower-cased copies go here; it grows to the largest file searched and is reused (one call at a time runs on the main thread). */
+let folded: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * `pattern`: as the user gave it; `caseInsensitive`: matched against the lower-cased text with the pattern
+ * lower-cased (smart case).
+ */
+export function plainNeedle(pattern: string, caseInsensitive: boolean): Needle {
+  const wanted = caseInsensitive ? pattern.toLowerCase() : pattern;
+  // U+FFFD in the pattern can match the decoding of broken bytes, which no byte search finds.
+  if (wanted.includes('\uFFFD')) return { mayBeIn: () => true };
+  const bytes = Buffer.from(wanted, 'utf8');
+  if (!caseInsensitive) return { mayBeIn: (b) => b.indexOf(bytes) >= 0 };
+  // Folding bytes folds ASCII only; other letters' lower-casing needs the decoded text.
+  if (!/^[\x00-\x7f]*$/.test(wanted)) return { mayBeIn: () => true };
+  const special = TO_ASCII_LOWER.filter((c) => wanted.includes(c.letter)).map((c) => c.utf8);
+  return {
+    mayBeIn: (b) => special.some((s) => b.indexOf(s) >= 0) || foldAscii(b).indexOf(bytes) >= 0,
+  };
+}
+
+/** `bytes` with A-Z lower-cased, in the shared buffer (valid until the next call). */
+export function foldAscii(bytes: Buffer): Buffer {
+  const n = bytes.length;
+  if (folded.length < n) folded = Buffer.allocUnsafeSlow(Math.max(n, folded.length * 2));
+  const out = folded.subarray(0, n);
+  // Four bytes at a time where both sides are 4-byte aligned (our read buffers are), a byte at a time otherwise.
+  let i = 0;
+  if (bytes.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
+    const words = n >>> 2;
+    const src = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
+    const dst = new Uint32Array(out.buffer, out.byteOffset, words);
+    for (let w = 0; w < words; w++) {
+      const x = src[w]!;
+      // Per byte, with no carries between bytes (each sum stays under 0x100): bit 7 of `h + 0x3f` says
+      // `h >= 'A'`, of `h + 0x25` says `h > 'Z'`; `~x` keeps bytes that are ASCII (not UTF-8 sequence bytes).
+      const h = x & 0x7f7f7f7f;
+      const upper = (h + 0x3f3f3f3f) & ~(h + 0x25252525) & ~x & 0x80808080;
+      dst[w] = x | (upper >>> 2);
+    }
+    i = words * 4;
+  }
+  for (; i < n; i++) {
+    const c = bytes[i]!;
+    out[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return out;
+}
