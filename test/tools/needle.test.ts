@@ -1,15 +1,16 @@
 /**
- * search_code's byte prefilter (packages/tools/lib/needle.ts) must agree with the text matchers it stands in
- * for: never say "not in this file" where the decoded text contains the pattern (case-sensitive, or
- * lower-cased with smart case), whatever the bytes — broken UTF-8, non-ASCII letters, unaligned buffers.
+ * search_code's byte search (packages/tools/lib/needle.ts) must find exactly the lines the text matchers it
+ * stands in for find in the decoded text (case-sensitive, or lower-cased with smart case), whatever the
+ * bytes — broken UTF-8, non-ASCII letters, \r\n and lone \r, unaligned buffers.
  */
 import { expect, test } from 'vitest';
+import { splitLines } from '../../packages/tools/lib/files.js';
 import { foldAscii, plainNeedle } from '../../packages/tools/lib/needle.js';
 
-/** What search_code matched before the prefilter: the decoded text. */
-const textHas = (bytes: Buffer, pattern: string, ci: boolean) => {
-  const text = bytes.toString('utf8');
-  return ci ? text.toLowerCase().includes(pattern.toLowerCase()) : text.includes(pattern);
+/** What search_code matches without the byte search: the decoded text's lines. */
+const textLines = (bytes: Buffer, pattern: string, ci: boolean) => {
+  const want = ci ? pattern.toLowerCase() : pattern;
+  return splitLines(bytes.toString('utf8')).flatMap((line, i) => ((ci ? line.toLowerCase() : line).includes(want) ? [i] : []));
 };
 
 // A seeded generator: a failure names its case and replays.
@@ -18,34 +19,37 @@ function rng(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-const PIECES = ['flatMap', 'FLATMAP', 'flatmap', 'Kind', '\u212Aind', 'İd', 'id', 'é', 'É', '\uFFFD', ' ', '\n', 'x', 'Z', '@', '[', '`', '{'];
+const PIECES = ['flatMap', 'FLATMAP', 'flatmap', 'Kind', '\u212Aind', 'İd', 'id', 'é', 'É', '\uFFFD', ' ', '\n', '\r\n', '\r', '\n\n', 'x', 'Z', '@', '[', '`', '{'];
 const BROKEN = [Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x84]), Buffer.from([0x80])];
-const PATTERNS = ['flatmap', 'flatMap', 'kind', 'Kind', 'id', 'i', 'k', 'é', 'É', '\uFFFD', 'x z', '@[', '`{', 'zz'];
+const PATTERNS = ['flatmap', 'flatMap', 'kind', 'Kind', 'id', 'i', 'k', 'é', 'É', '\uFFFD', 'x z', '@[', '`{', 'zz', 'd\r', 'x\ny'];
 
-test('the prefilter never misses what the decoded text matches, and says no only where the text has no match', () => {
+test('the lines read off the bytes are the lines the decoded text matches', () => {
   const r = rng(1128);
-  let said = { no: 0, maybe: 0 };
+  const answered = { bytes: 0, text: 0, hits: 0 };
   for (let n = 0; n < 3000; n++) {
     const parts: Buffer[] = [];
-    const k = Math.floor(r() * 12);
+    const k = Math.floor(r() * 16);
     for (let j = 0; j < k; j++) parts.push(r() < 0.1 ? BROKEN[Math.floor(r() * BROKEN.length)]! : Buffer.from(PIECES[Math.floor(r() * PIECES.length)]!, 'utf8'));
-    // An offset into a bigger buffer: the word-at-a-time path only runs on aligned views.
+    // An offset into a bigger buffer: the word-at-a-time folding only runs on aligned views.
     const pad = Math.floor(r() * 4);
-    const whole = Buffer.concat([Buffer.alloc(pad), ...parts]);
-    const bytes = whole.subarray(pad);
+    const bytes = Buffer.concat([Buffer.alloc(pad), ...parts]).subarray(pad);
     for (const pattern of PATTERNS) {
       for (const ci of [false, true]) {
         if (ci && /[A-Z]/.test(pattern)) continue; // smart case: only lower-case patterns are searched case-insensitively
-        const truth = textHas(bytes, pattern, ci);
-        const maybe = plainNeedle(pattern, ci).mayBeIn(bytes);
-        if (truth) expect(maybe, `case ${n}: ${JSON.stringify(bytes.toString('latin1'))} / ${pattern} ci=${ci}`).toBe(true);
-        if (maybe) said.maybe++;
-        else said.no++;
+        const lines = plainNeedle(pattern, ci).linesIn(bytes);
+        if (lines === null) {
+          answered.text++;
+          continue;
+        }
+        answered.bytes++;
+        answered.hits += lines.length;
+        expect(lines, `case ${n}: ${JSON.stringify(bytes.toString('latin1'))} / ${JSON.stringify(pattern)} ci=${ci}`).toEqual(textLines(bytes, pattern, ci));
       }
     }
   }
-  // It must also filter: most random texts lack most patterns.
-  expect(said.no).toBeGreaterThan(said.maybe);
+  // The bytes answer most cases (the text only for U+FFFD, line breaks, non-ASCII smart case, K/İ), with hits.
+  expect(answered.bytes).toBeGreaterThan(answered.text * 2);
+  expect(answered.hits).toBeGreaterThan(1000);
 });
 
 test('folding lower-cases A-Z only, word by word and byte by byte alike', () => {

@@ -59,29 +59,29 @@ export const searchCodeHandler: ToolHandler<'search_code'> = async (ctx, args) =
       missing++;
       return true;
     }
-    // Most files lack a plain pattern: a search of their bytes skips decoding them (needle.ts).
-    if (plain && !plain.mayBeIn(bytes)) return true;
-    const lines = splitLines(bytes.toString('utf8'));
-    let found: number[];
-    if (scanner) {
-      const r = scanner.scan(lines);
-      if (r === null) {
+    // A plain pattern's lines are found in the bytes (needle.ts): a file is decoded only for hits it shows.
+    let lines: string[] | null = null;
+    const text = () => (lines ??= splitLines(bytes.toString('utf8')));
+    let found = plain?.linesIn(bytes) ?? null;
+    if (found === null && scanner) {
+      found = scanner.scan(text());
+      if (found === null) {
         stopped = true;
         return false;
       }
-      found = r;
-    } else {
+    } else if (found === null) {
       found = [];
-      for (let i = 0; i < lines.length; i++) if ((ci ? lines[i]!.toLowerCase() : lines[i]!).includes(needle)) found.push(i);
+      const all = text();
+      for (let i = 0; i < all.length; i++) if ((ci ? all[i]!.toLowerCase() : all[i]!).includes(needle)) found.push(i);
     }
     for (const i of found) {
       if (total >= start.offset && hits.length < limit) {
         hits.push({
           file: f.path,
           line: i + 1,
-          text: lines[i]!,
-          before: lines.slice(Math.max(0, i - contextLines), i),
-          after: lines.slice(i + 1, i + 1 + contextLines),
+          text: text()[i]!,
+          before: text().slice(Math.max(0, i - contextLines), i),
+          after: text().slice(i + 1, i + 1 + contextLines),
         });
       }
       total++;

@@ -3,11 +3,13 @@
  * every indexed file on each call; decoding each one to a string (and, for a case-insensitive pattern, making
  * a lower-cased copy) was ~2× the project's source in garbage per call, 11 MB on effect: under sixteen
  * searching sessions, three quarters of the main thread's collection time (docs/benchmarks.md, thirteenth
- * pass). Most files lack the pattern, so only the files that pass this are decoded and matched line by line.
+ * pass). The lines holding the pattern are found in the bytes; only files with a hit to show are decoded.
  *
- * The answer is exact with respect to the text matchers it stands in for — `text.includes(needle)`, and for
- * a case-insensitive pattern `text.toLowerCase().includes(needle)` on the UTF-8 decoded text — so search
- * results do not change: a `false` only where those are false too.
+ * The answer is exact with respect to the text matchers it stands in for — `line.includes(needle)`, and for
+ * a case-insensitive pattern `line.toLowerCase().includes(needle)`, over the decoded text's lines — so search
+ * results do not change. A needle with no line break matches within one line; UTF-8 decoding never merges
+ * an ASCII byte or a whole valid sequence into a neighbour's replacement character, so the pattern's bytes
+ * are found exactly where its text is.
  */
 
 /** Characters outside ASCII that lower-case to ASCII letters: KELVIN SIGN → k, LATIN CAPITAL I WITH DOT ABOVE → i̇. */
@@ -17,8 +19,11 @@ const TO_ASCII_LOWER: ReadonlyArray<{ letter: string; utf8: Buffer }> = [
 ];
 
 export interface Needle {
-  /** False when the bytes cannot contain the pattern; true when they may (the caller matches the text). */
-  mayBeIn(bytes: Buffer): boolean;
+  /**
+   * The 0-based indexes of the lines (as `splitLines` splits the decoded text) that contain the pattern, read
+   * off the bytes; null when only the decoded text can tell (the caller matches that instead).
+   */
+  linesIn(bytes: Buffer): number[] | null;
 }
 
 /** Lower-cased copies go here; it grows to the largest file searched and is reused (one call at a time runs on the main thread). */
@@ -30,16 +35,41 @@ let folded: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
  */
 export function plainNeedle(pattern: string, caseInsensitive: boolean): Needle {
   const wanted = caseInsensitive ? pattern.toLowerCase() : pattern;
-  // U+FFFD in the pattern can match the decoding of broken bytes, which no byte search finds.
-  if (wanted.includes('\uFFFD')) return { mayBeIn: () => true };
+  const textOnly: Needle = { linesIn: () => null };
+  // U+FFFD in the pattern can match the decoding of broken bytes, which no byte search finds; a line break
+  // (or the \r that splitting drops) is never inside one line's text.
+  if (/[\uFFFD\r\n]/.test(wanted) || wanted === '') return textOnly;
   const bytes = Buffer.from(wanted, 'utf8');
-  if (!caseInsensitive) return { mayBeIn: (b) => b.indexOf(bytes) >= 0 };
+  if (!caseInsensitive) return { linesIn: (b) => linesHolding(b, bytes) };
   // Folding bytes folds ASCII only; other letters' lower-casing needs the decoded text.
-  if (!/^[\x00-\x7f]*$/.test(wanted)) return { mayBeIn: () => true };
+  if (!/^[\x00-\x7f]*$/.test(wanted)) return textOnly;
   const special = TO_ASCII_LOWER.filter((c) => wanted.includes(c.letter)).map((c) => c.utf8);
   return {
-    mayBeIn: (b) => special.some((s) => b.indexOf(s) >= 0) || foldAscii(b).indexOf(bytes) >= 0,
+    linesIn: (b) => (special.some((s) => b.indexOf(s) >= 0) ? null : linesHolding(foldAscii(b), bytes)),
   };
+}
+
+const NEWLINE = 0x0a;
+
+/** Lines of `hay` holding `needle` (which holds no line break), counted by newlines: one entry per line. */
+function linesHolding(hay: Buffer, needle: Buffer): number[] {
+  const lines: number[] = [];
+  let at = hay.indexOf(needle);
+  let line = 0;
+  let counted = 0; // newlines before this offset are in `line`
+  while (at >= 0) {
+    for (let nl = hay.indexOf(NEWLINE, counted); nl >= 0 && nl < at; nl = hay.indexOf(NEWLINE, counted)) {
+      line++;
+      counted = nl + 1;
+    }
+    lines.push(line);
+    const end = hay.indexOf(NEWLINE, at + needle.length);
+    if (end < 0) break;
+    line++;
+    counted = end + 1;
+    at = hay.indexOf(needle, counted);
+  }
+  return lines;
 }
 
 /** `bytes` with A-Z lower-cased, in the shared buffer (valid until the next call). */
