@@ -21,6 +21,7 @@ import { ProjectResolver, type ChangeFeed } from './projects.js';
 import type { SessionChannel } from './channel.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
+import { StallWatch } from './stall-watch.js';
 import { buildStatus, EventLoopMonitor, statusReads, type DaemonStatus } from './status.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
@@ -62,6 +63,8 @@ export class Daemon {
   readonly startedAt = Date.now();
   /** Event-loop delay, exposed in the status (window since the previous status read). */
   readonly eventLoop = new EventLoopMonitor();
+  /** Logs each stall of the event loop over STALL_LOG_MS with the work in flight. */
+  private readonly stallWatch: StallWatch;
   /** Connections accepted on the socket since start: clients keep theirs alive, so it grows slowly. */
   connectionsAccepted = 0;
   draining = false;
@@ -99,6 +102,10 @@ export class Daemon {
       handlers: deps.handlers,
       forget: (p: ProjectRow) => this.watchers.unwatch(p.id),
       shutdownSignal: this.shutdownController.signal,
+    });
+    this.stallWatch = new StallWatch(this.log, {
+      tools: () => this.tools.inFlight(),
+      jobs: () => this.jobs.list().map((j) => `${j.mode}:${j.progress?.phase ?? 'queued'}`),
     });
     this.sessions.on((event, s) => {
       const client = `${s.client.name}@${s.client.version}`;
@@ -160,6 +167,7 @@ export class Daemon {
 
   private startTimers(): void {
     this.eventLoop.start();
+    this.stallWatch.start();
     const checkpoint = setInterval(() => this.checkpoint('timer'), CHECKPOINT_EVERY_MS);
     const idleTick = Math.max(200, Math.min(5_000, (this.settings.idleTimeoutSec * 1000) / 4));
     const idle = setInterval(() => this.checkIdle(), idleTick);
@@ -252,6 +260,7 @@ export class Daemon {
     for (const c of this.channels) c.close();
     for (const t of this.timers) clearInterval(t);
     this.eventLoop.stop();
+    this.stallWatch.stop();
     this.memory.close();
     await this.watchers.close();
     await this.jobs.cancelAll();

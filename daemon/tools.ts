@@ -73,6 +73,8 @@ export interface CallSink {
 
 export class ToolRunner {
   private inflight = 0;
+  /** Calls in flight by tool name (stall-watch.ts names them). */
+  private readonly running = new Map<string, number>();
 
   constructor(private readonly deps: ToolDeps) {
     // One listener per call in flight on the shutdown signal: hundreds at once are normal, not a leak.
@@ -81,6 +83,11 @@ export class ToolRunner {
 
   get active(): number {
     return this.inflight;
+  }
+
+  /** Tool names in flight, with counts. */
+  inFlight(): Record<string, number> {
+    return Object.fromEntries(this.running);
   }
 
   /** Answers `POST /v1/tools/:name`: NDJSON events on `res`; the client closing the request cancels the call. */
@@ -114,6 +121,7 @@ export class ToolRunner {
     const onShutdown = () => controller.abort();
     this.deps.shutdownSignal.addEventListener('abort', onShutdown);
     this.inflight++;
+    this.running.set(rawName, (this.running.get(rawName) ?? 0) + 1);
     const started = performance.now();
     try {
       sink.result(await this.call(rawName, body, controller.signal, body.progress ? sink.progress : null));
@@ -123,6 +131,9 @@ export class ToolRunner {
       sink.error(e.toBody());
     } finally {
       this.inflight--;
+      const left = (this.running.get(rawName) ?? 1) - 1;
+      if (left > 0) this.running.set(rawName, left);
+      else this.running.delete(rawName);
       this.deps.shutdownSignal.removeEventListener('abort', onShutdown);
       this.deps.log.debug('tool', { tool: rawName, ms: Math.round(performance.now() - started) });
     }
