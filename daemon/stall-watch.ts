@@ -27,7 +27,7 @@ export class StallWatch {
     for (const e of list.getEntries()) this.gcMs += e.duration;
   });
   private lastLog = -Infinity;
-  stalls = 0;
+  private count = 0;
 
   constructor(
     private readonly log: Logger,
@@ -51,6 +51,11 @@ export class StallWatch {
     this.timer.unref();
   }
 
+  /** Stalls seen since start, logged or not. */
+  get stalls(): number {
+    return this.count;
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -58,7 +63,7 @@ export class StallWatch {
   }
 
   private stalled(lateMs: number, gcAtTick: number): void {
-    this.stalls++;
+    this.count++;
     const now = performance.now();
     if (now - this.lastLog < LOG_EVERY_MS) return;
     this.lastLog = now;

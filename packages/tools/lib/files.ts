@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.js';
 import { stmt } from './graph.js';
+import { ScratchBuffer } from './scratch.js';
 import { turnTaker } from './turns.js';
 
 export interface FileRow {
@@ -53,11 +54,7 @@ function readBytesIfThere(abs: string): Buffer | null {
  * (docs/benchmarks.md, tenth pass). A synchronous read of a file in the page cache takes microseconds;
  * forEachFile yields to the event loop between slices.
  */
-/** At least this big, so the buffer is a mapping of its own (above the daemon's mmap threshold, config). */
-const READ_BUFFER_BYTES = 256 * 1024;
-/** A buffer grown past this for one big file is not kept (the one before it is). */
-const READ_BUFFER_KEPT = 4 * 1024 * 1024;
-let readBuffer: Buffer | null = null;
+const readBuffer = new ScratchBuffer();
 
 /** A file's text (UTF-8; invalid bytes become U+FFFD, as `readFile(…, 'utf8')` decodes them). */
 export function readText(abs: string): string {
@@ -69,7 +66,7 @@ export function readBytes(abs: string): Buffer {
   const fd = openSync(abs, 'r');
   try {
     // One byte more than the size: a read that fills the buffer means the file grew since the stat.
-    let buf = bufferOf(fstatSync(fd).size + 1);
+    let buf = readBuffer.get(fstatSync(fd).size + 1);
     let n = 0;
     for (;;) {
       if (n === buf.length) {
@@ -81,16 +78,10 @@ export function readBytes(abs: string): Buffer {
       if (read === 0) break;
       n += read;
     }
-    if (buf.length <= READ_BUFFER_KEPT) readBuffer = buf;
-    return buf.subarray(0, n);
+    return readBuffer.keep(buf).subarray(0, n);
   } finally {
     closeSync(fd);
   }
-}
-
-function bufferOf(atLeast: number): Buffer {
-  if (readBuffer && readBuffer.length >= atLeast) return readBuffer;
-  return Buffer.allocUnsafeSlow(Math.max(READ_BUFFER_BYTES, atLeast));
 }
 
 export function splitLines(text: string): string[] {

@@ -1,9 +1,9 @@
 /**
- * Whether a file's raw bytes can contain a plain-text pattern, decided without decoding them. search_code reads
- * every indexed file on each call; decoding each one to a string (and, for a case-insensitive pattern, making
- * a lower-cased copy) was ~2× the project's source in garbage per call, 11 MB on effect: under sixteen
- * searching sessions, three quarters of the main thread's collection time (docs/benchmarks.md, thirteenth
- * pass). The lines holding the pattern are found in the bytes; only files with a hit to show are decoded.
+ * The lines of a file that hold a plain-text pattern, read off the file's raw bytes without decoding them.
+ * search_code reads every indexed file on each call; decoding each one to a string (and, for a smart-case
+ * pattern, making a lower-cased copy, then splitting the files that held it into lines) was ~2× the
+ * project's source in garbage per call (11 MB on effect) and most of the call's time. Now only a file with a
+ * hit to show is decoded (docs/benchmarks.md, thirteenth pass).
  *
  * The answer is exact with respect to the text matchers it stands in for — `line.includes(needle)`, and for
  * a case-insensitive pattern `line.toLowerCase().includes(needle)`, over the decoded text's lines — so search
@@ -11,6 +11,7 @@
  * an ASCII byte or a whole valid sequence into a neighbour's replacement character, so the pattern's bytes
  * are found exactly where its text is.
  */
+import { ScratchBuffer } from './scratch.js';
 
 /** Characters outside ASCII that lower-case to ASCII letters: KELVIN SIGN → k, LATIN CAPITAL I WITH DOT ABOVE → i̇. */
 const TO_ASCII_LOWER: ReadonlyArray<{ letter: string; utf8: Buffer }> = [
@@ -26,8 +27,8 @@ export interface Needle {
   linesIn(bytes: Buffer): number[] | null;
 }
 
-/** Lower-cased copies go here; it grows to the largest file searched and is reused (one call at a time runs on the main thread). */
-let folded: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+/** Lower-cased copies go here (the main thread folds one file at a time). */
+const folded = new ScratchBuffer();
 
 /**
  * `pattern`: as the user gave it; `caseInsensitive`: matched against the lower-cased text with the pattern
@@ -75,8 +76,7 @@ function linesHolding(hay: Buffer, needle: Buffer): number[] {
 /** `bytes` with A-Z lower-cased, in the shared buffer (valid until the next call). */
 export function foldAscii(bytes: Buffer): Buffer {
   const n = bytes.length;
-  if (folded.length < n) folded = Buffer.allocUnsafeSlow(Math.max(n, folded.length * 2));
-  const out = folded.subarray(0, n);
+  const out = folded.get(n).subarray(0, n);
   // Four bytes at a time where both sides are 4-byte aligned (our read buffers are), a byte at a time otherwise.
   let i = 0;
   if (bytes.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
