@@ -62,17 +62,10 @@ export const searchCodeHandler: ToolHandler<'search_code'> = async (ctx, args) =
     // A plain pattern's lines are found in the bytes (needle.ts): a file is decoded only for hits it shows.
     let lines: string[] | null = null;
     const text = () => (lines ??= splitLines(bytes.toString('utf8')));
-    let found = plain?.linesIn(bytes) ?? null;
-    if (found === null && scanner) {
-      found = scanner.scan(text());
-      if (found === null) {
-        stopped = true;
-        return false;
-      }
-    } else if (found === null) {
-      found = [];
-      const all = text();
-      for (let i = 0; i < all.length; i++) if ((ci ? all[i]!.toLowerCase() : all[i]!).includes(needle)) found.push(i);
+    const found = plain?.linesIn(bytes) ?? (scanner ? scanner.scan(text()) : linesWith(text(), needle, ci));
+    if (found === null) {
+      stopped = true; // the regex scanner's time budget ran out
+      return false;
     }
     for (const i of found) {
       if (total >= start.offset && hits.length < limit) {
@@ -136,3 +129,10 @@ export const searchCodeHandler: ToolHandler<'search_code'> = async (ctx, args) =
     },
   });
 };
+
+/** Indexes of the lines holding `needle` (lower-cased lines when `ci`): the text path, where bytes cannot tell. */
+function linesWith(lines: string[], needle: string, ci: boolean): number[] {
+  const found: number[] = [];
+  for (let i = 0; i < lines.length; i++) if ((ci ? lines[i]!.toLowerCase() : lines[i]!).includes(needle)) found.push(i);
+  return found;
+}
