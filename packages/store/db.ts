@@ -84,8 +84,8 @@ export class Store {
     const store = new Store(db, path);
     store.migrate();
     // The statistics live in the database and the daemon refreshes them after every index job: only a database
-    // that never had any is analyzed here. At every open, ANALYZE held a restarted daemon 13-25 ms (its page
-    // cache cold) before its socket opened, while every session waited to reconnect.
+    // that never had any is analyzed here. At every open, ANALYZE held a restarted daemon 9-25 ms (the more,
+    // the colder its page cache) before its socket opened, while every session waited to reconnect.
     if (!store.hasStatistics()) store.analyze();
     return store;
   }
