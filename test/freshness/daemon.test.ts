@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, unl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareExports } from '../../bench/soak.js';
+import { compareExports } from '../../bench/soak/graph-diff.js';
 import { callTool, connectMcp, makeTestEnv, REPO, runCli, type McpSession, type TestEnv } from '../helpers/processes.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/backbone-repo');

@@ -4,7 +4,7 @@
  * Synthetic series shaped like real soak samples (every 3 s; a full index holds ~150 MB for ~30 s).
  */
 import { describe, expect, test } from 'vitest';
-import { firstAfterEachTrim, pooledSlope, settledSamples } from '../../bench/soak.js';
+import { firstAfterEachTrim, pooledSlope, settledSamples } from '../../bench/soak/statistics.js';
 import { HEAVY_JOB_BYTES } from '../../daemon/memory-release.js';
 
 interface S {

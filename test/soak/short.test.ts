@@ -10,8 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SoakReport } from '../../bench/soak.js';
-import { makeSchedule, scheduleDigest, DEFAULTS } from '../../bench/soak.js';
+import type { SoakReport } from '../../bench/soak/judge.js';
+import { DEFAULTS } from '../../bench/soak/options.js';
+import { makeSchedule, scheduleDigest } from '../../bench/soak/schedule.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
