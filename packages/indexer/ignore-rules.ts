@@ -4,9 +4,9 @@
  * syntax, any level). Matching is the `ignore` package's gitignore implementation; each file's patterns
  * apply to paths relative to the directory holding it, as in git.
  */
-import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { readConfigText } from './config-text.js';
 
 export const BUILTIN_IGNORED_DIRS: readonly string[] = [
   '.git', '.hg', '.svn', 'node_modules', 'bower_components', 'jspm_packages', 'dist', 'build', 'coverage', 'out',
@@ -68,7 +68,7 @@ export class IgnoreRules {
     let ig: Ignore | null = null;
     const files = dir === '.' ? [...IGNORE_FILES, '.git/info/exclude'] : IGNORE_FILES;
     for (const f of files) {
-      const text = readText(join(this.root, dir, f));
+      const text = readConfigText(join(this.root, dir, f));
       if (text === null) continue;
       ig ??= ignore({ allowRelativePaths: true });
       ig.add(text);
@@ -97,12 +97,4 @@ export function watchIgnore(root: string): { native: string[]; test(rel: string)
       return rules.ignored(rel);
     },
   };
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
 }

@@ -7,9 +7,9 @@
  *   `@org/pkg/sub` resolve into its sources (npm, yarn and pnpm workspaces alike);
  * - everything else is external (a library).
  */
-import { readFileSync } from 'node:fs';
 import { posix, join as joinFs } from 'node:path';
 import { parseJsonc } from './jsonc.js';
+import { readConfigText } from '../config-text.js';
 
 export type SpecTarget = { file: string } | { external: true } | { missing: true };
 
@@ -41,7 +41,7 @@ interface WorkspacePackage {
 export type ConfigReads = Map<string, string | null>;
 
 export function sameConfigReads(reads: ConfigReads): boolean {
-  for (const [path, text] of reads) if (readText(path) !== text) return false;
+  for (const [path, text] of reads) if (readConfigText(path) !== text) return false;
   return true;
 }
 
@@ -230,21 +230,13 @@ function extendsPath(dir: string, ext: string, reads: ConfigReads): string | nul
 }
 
 function readJson(path: string, reads: ConfigReads): unknown {
-  const text = readText(path);
+  const text = readConfigText(path);
   reads.set(path, text);
   if (text === null) return undefined;
   try {
     return parseJsonc(text);
   } catch {
     return undefined;
-  }
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
   }
 }
 
