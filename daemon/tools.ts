@@ -204,6 +204,7 @@ export function localToolStack(store: Store, settings: DaemonSettings, log: Logg
     watched: () => false,
     state: () => 'off',
     open: async () => undefined,
+    caughtUp: () => true,
     subscribed: async () => undefined,
   };
   const projects = new ProjectResolver(store, jobs, unwatched, settings, indexer);

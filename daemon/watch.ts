@@ -38,6 +38,8 @@ export class ProjectWatchers implements ChangeFeed {
 
   /** Projects opened since the daemon started: watched, and caught up with what changed while it was down. */
   private readonly opened = new Map<number, Promise<void>>();
+  /** Projects whose open (watch and catch-up) has finished. */
+  private readonly caught = new Set<number>();
   /** Subscriptions being set up (the first part of an open). */
   private readonly subscribing = new Map<number, Promise<unknown>>();
 
@@ -48,10 +50,17 @@ export class ProjectWatchers implements ChangeFeed {
   open(project: Pick<ProjectRow, 'id' | 'root'>, opts: { afterIndex?: boolean } = {}): Promise<void> {
     let done = this.opened.get(project.id);
     if (!done) {
-      done = this.doOpen(project, opts.afterIndex ?? false);
+      const opening = this.doOpen(project, opts.afterIndex ?? false);
+      done = opening.then(() => {
+        if (this.opened.get(project.id) === done) this.caught.add(project.id);
+      });
       this.opened.set(project.id, done);
     }
     return done;
+  }
+
+  caughtUp(projectId: number): boolean {
+    return this.caught.has(projectId);
   }
 
   private async doOpen(project: Pick<ProjectRow, 'id' | 'root'>, afterIndex: boolean): Promise<void> {
@@ -68,6 +77,7 @@ export class ProjectWatchers implements ChangeFeed {
 
   unwatch(projectId: number): Promise<void> {
     this.opened.delete(projectId);
+    this.caught.delete(projectId);
     return this.manager.unwatch(projectId);
   }
 
