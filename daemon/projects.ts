@@ -122,12 +122,12 @@ export class ProjectResolver {
   async makeFresh(project: ProjectRow): Promise<ProjectRow> {
     let timer: NodeJS.Timeout | undefined;
     let leave: () => void = () => undefined;
-    // Without a published graph there is nothing to answer from early: the first index is waited for.
-    const budget = project.snapshot !== null && !this.feed.caughtUp(project.id) ? CATCH_UP_WAIT_MS : FRESH_WAIT_MS;
+    // Without a published graph there is nothing to answer from: the first index is waited for, in full.
+    const published = project.snapshot !== null;
+    const budget = published && !this.feed.caughtUp(project.id) ? CATCH_UP_WAIT_MS : FRESH_WAIT_MS;
     const enough = new Promise<void>((r) => {
       timer = setTimeout(r, budget);
-      // Without a published graph there is nothing to answer from: wait for the first index instead.
-      if (project.snapshot !== null) leave = this.jobs.whenRebuilding(project.root, r);
+      if (published) leave = this.jobs.whenRebuilding(project.root, r);
     });
     await Promise.race([this.catchUp(project).catch(() => undefined), enough]);
     clearTimeout(timer);

@@ -50,8 +50,8 @@ export class ProjectWatchers implements ChangeFeed {
   open(project: Pick<ProjectRow, 'id' | 'root'>, opts: { afterIndex?: boolean } = {}): Promise<void> {
     let done = this.opened.get(project.id);
     if (!done) {
-      const opening = this.doOpen(project, opts.afterIndex ?? false);
-      done = opening.then(() => {
+      done = this.doOpen(project, opts.afterIndex ?? false).then(() => {
+        // Not if the project was unwatched (and maybe opened again) meanwhile.
         if (this.opened.get(project.id) === done) this.caught.add(project.id);
       });
       this.opened.set(project.id, done);
