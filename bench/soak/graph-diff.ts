@@ -15,7 +15,7 @@ export interface GraphDiff {
 }
 
 /** Node keys (kind, qname, file, lines) and edge keys (type, source qname, target qname, line) of an export. */
-export function graphKeys(jsonl: string): { nodes: Map<string, number>; edges: Map<string, number> } {
+function graphKeys(jsonl: string): { nodes: Map<string, number>; edges: Map<string, number> } {
   const qname = new Map<number, string>();
   const nodes = new Map<string, number>();
   const edges = new Map<string, number>();

@@ -76,7 +76,7 @@ export function pooledSlope<S extends { t: number }>(segments: S[][], y: (s: S) 
 }
 
 export const round1 = (x: number) => Math.round(x * 10) / 10;
-export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 /** A rounded slope, or null when there was too little to fit one. */
 export const round3OrNull = (x: number | null) => (x === null ? null : round3(x));
 export const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
