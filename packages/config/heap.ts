@@ -72,7 +72,7 @@ export function collectWhenIdle(collected: () => void, ms = IDLE_COLLECT_MS): Id
 }
 
 /** V8's `gc()` without starting the process with --expose-gc (a flag set now applies to contexts made after). */
-function exposeGc(): () => void {
+export function exposeGc(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 }

@@ -20,9 +20,20 @@ const BUILTIN_FILE = /\.min\.(js|mjs|cjs)$/;
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 
+/**
+ * Paths an IgnoreRules answers for before it forgets what it remembered. The `ignore` package caches the
+ * verdict of every path it is asked about, forever, and so do our per-directory verdicts: for a walk that is
+ * right (each path once, the rules dropped after), but the watcher keeps one IgnoreRules for a project's
+ * whole life and asks about every event's path, and editors, builds and agents make new names all the time
+ * (swap and backup files, temp files, renames). In a 16-session soak its caches grew by ~30 paths a minute
+ * with no bound. Forgetting costs re-reading the ignore files once per this many paths.
+ */
+export const MAX_PATHS_REMEMBERED = 10_000;
+
 export class IgnoreRules {
   private readonly perDir = new Map<string, Ignore | null>();
   private readonly dirVerdict = new Map<string, boolean>();
+  private asked = 0;
 
   constructor(private readonly root: string) {}
 
@@ -44,6 +55,7 @@ export class IgnoreRules {
 
   /** Any root-relative path, checking its ancestors too (for watcher events). */
   ignored(rel: string): boolean {
+    if (++this.asked > MAX_PATHS_REMEMBERED) this.reset();
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
@@ -57,10 +69,11 @@ export class IgnoreRules {
     return this.ignoredEntry(rel, false);
   }
 
-  /** Forget cached ignore files (one changed). */
+  /** Forgets the ignore files read and every verdict: an ignore file changed, or MAX_PATHS_REMEMBERED were asked about. */
   reset(): void {
     this.perDir.clear();
     this.dirVerdict.clear();
+    this.asked = 0;
   }
 
   private rules(dir: string): Ignore | null {
