@@ -38,11 +38,10 @@ function run(msg: WorkerTask): unknown {
 serveTasks<WorkerTask | typeof WARM_UP>(({ id, msg }) => {
   collector.busy();
   if (msg.kind === 'warm-up') {
-    // A parser and its compiled queries (the syntax-error one too, which a parse otherwise compiles on first
-    // need) cost 7-29 ms per language: paid here, not by the next edit. So is
+    // A parser and its compiled query cost 7-29 ms per language: paid here, not by the next edit. So is
     // the JIT's warm-up of the extraction code: a few parses of this package's own compiled sources (valid
     // TypeScript), whose results are dropped. Without it the first edit after a recycle took ~40 ms longer.
-    for (const lang of ['typescript', 'tsx', 'javascript'] as const) void kit(lang).errors;
+    for (const lang of ['typescript', 'tsx', 'javascript'] as const) kit(lang);
     const here = dirname(fileURLToPath(import.meta.url));
     for (let i = 0; i < WARM_UP_PASSES; i++) {
       for (const path of WARM_UP_SOURCES) parseFile(here, { path, lang: 'typescript', knownHash: null }, Infinity, kit);

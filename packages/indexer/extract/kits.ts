@@ -5,14 +5,14 @@
  *
  * Everything here is paid by a worker's start-up, which a cold full index waits for on both workers: so a
  * grammar is loaded, verified for the node shortcuts and compiled for only when a file of its language
- * comes, and the syntax-error query only when a tree has an error.
+ * comes.
  */
 import { createRequire } from 'node:module';
 import Parser from 'tree-sitter';
 import type { Lang } from '../facts.js';
 import { installFastNodes } from './fast-nodes.js';
 import type { LanguageKit } from './parse-file.js';
-import { buildErrorQuery, buildQuery } from './queries.js';
+import { buildQuery } from './queries.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,14 +36,7 @@ export function languageKits(): (lang: Lang) => LanguageKit {
       installFastNodes(language);
       const parser = new Parser();
       parser.setLanguage(language);
-      let errors: Parser.Query | undefined;
-      k = {
-        parser,
-        query: buildQuery(language),
-        get errors() {
-          return (errors ??= buildErrorQuery(language));
-        },
-      };
+      k = { parser, query: buildQuery(language) };
       kits.set(lang, k);
     }
     return k;

@@ -84,8 +84,3 @@ function knownTo(language: unknown, patterns: string[]): string[] {
   const types = new Set(info.map((t) => t.type));
   return patterns.filter((p) => [...p.matchAll(/\((\w+)/g)].every((m) => m[1] === '_' || types.has(m[1]!)));
 }
-
-/** Counts syntax-error nodes; run only when the tree reports an error. */
-export function buildErrorQuery(language: unknown): Parser.Query {
-  return new Parser.Query(language, '(ERROR) @e');
-}
