@@ -1,8 +1,9 @@
 /**
  * One file from disk to facts (extract/parse-file.ts), in this thread as a parse worker runs it: the source is
- * read into a buffer the thread reuses, and syntax errors are counted by a walk of the tree. Neither may show:
- * a file's hash, lines and facts are its own whatever was read before it, and the error count is what the
- * `(ERROR)` query finds.
+ * read into a buffer the thread reuses, syntax errors are counted by a walk of the tree, and a line fix that
+ * left errors is judged against an incremental re-parse of the unfixed text. None of it may show: a file's
+ * hash, lines and facts are its own whatever was read before it, the error count is what the `(ERROR)` query
+ * finds, and the facts are those of fresh parses.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Parser from 'tree-sitter';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeFacts, type Lang, type ParseResult } from '../../packages/indexer/facts.js';
+import { decodeFacts, encodeFacts, type Lang, type ParseResult } from '../../packages/indexer/facts.js';
+import { extractFacts } from '../../packages/indexer/extract/extract.js';
 import { languageKits } from '../../packages/indexer/extract/kits.js';
 import { parseFile } from '../../packages/indexer/extract/parse-file.js';
+import { repairLineGenerics } from '../../packages/indexer/extract/repair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'codehive-parse-file-'));
 const kit = languageKits();
@@ -43,7 +46,7 @@ describe('reading a file', () => {
     const files: Array<[string, string]> = [
       ['big.ts', functions('big', 12_000)], // ~500 KB: past the buffer's first size
       ['small.ts', functions('small', 3)],
-      ['huge.ts', functions('huge', 120_000)], // ~5 MB: a buffer of its own, not kept
+      ['huge.ts', `${functions('huge', 3)}// ${'x'.repeat(5 * 1024 * 1024)}\n`], // 5 MB: a buffer of its own, not kept
       ['tiny.ts', 'export const t = 1;\n'],
       ['medium.ts', functions('medium', 2_000)],
       ['small2.ts', functions('other', 2)],
@@ -59,6 +62,7 @@ describe('reading a file', () => {
     }
     expect(names(parsed('small.ts'))).toEqual(['small0', 'small1', 'small2']);
     expect(names(parsed('tiny.ts'))).toEqual(['t']);
+    expect(names(parsed('huge.ts'))).toEqual(['huge0', 'huge1', 'huge2']);
     expect(names(parsed('small2.ts'))).toEqual(['other0', 'other1']);
   });
 
@@ -101,5 +105,50 @@ describe('syntax errors', () => {
     expect(Math.max(...counted)).toBeGreaterThan(1);
     expect(counted.at(-1)).toBe(0);
     expect(counted.filter((n) => n > 0).length).toBe(sources.length - 1);
+  });
+});
+
+describe('a line fix that left errors', () => {
+  /** The choice parse-file.ts makes, from two fresh parses: the fixed text unless the plain one has fewer errors. */
+  function oracle(text: string): { facts: Uint8Array; parseErrors: number } {
+    const { parser, query } = kit('typescript');
+    const count = (t: Parser.Tree) => (t.rootNode.hasError ? Math.max(1, new Parser.Query(parser.getLanguage(), '(ERROR) @e').captures(t.rootNode).length) : 0);
+    const fixedText = repairLineGenerics(text);
+    if (fixedText === null) throw new Error('no line fix in this source');
+    const fixed = parser.parse(fixedText);
+    const plain = parser.parse(text);
+    const [tree, src] = count(plain) < count(fixed) ? [plain, text] : [fixed, fixedText];
+    return { facts: encodeFacts(extractFacts(tree, src, query)), parseErrors: count(tree) };
+  }
+
+  const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('');
+  // Repeated, so that an incremental re-parse has subtrees to reuse (a small file is re-read whole anyway).
+  const sources: Record<string, string> = {
+    // A type member ends a line and the next one starts with `<`: the fix puts a `;` before that `<` and helps;
+    // an unrelated error at the end makes the file re-parsed without it, and the fix is kept.
+    'kept.ts':
+      many(20, (i) => `export interface Pipe${i} {\n  (a: A): B\n  <C>(c: C): C\n}\nexport function ok${i}(x: number): number {\n  return x + ${i};\n}\n`) +
+      'const broken = (;\n',
+    // A call's arguments broken over lines look like the pattern; the fix breaks them and the plain text wins.
+    'dropped.ts':
+      'export function f(a: number, b: number): void {}\n' +
+      many(20, (i) => `export function g${i}(x: number): number {\n  f(a\n    <b, c> (d));\n  return x;\n}\n`) +
+      'export function h(): void { f(1, 2 }\n',
+  };
+
+  it('keeps the facts and error count two fresh parses give', () => {
+    const chosen: string[] = [];
+    for (const [path, text] of Object.entries(sources)) {
+      writeFileSync(join(dir, path), text);
+      const expected = oracle(text);
+      const r = parsed(path);
+      expect(r.parseErrors, path).toBe(expected.parseErrors);
+      expect(Buffer.from(r.facts).equals(Buffer.from(expected.facts)), path).toBe(true);
+      chosen.push(`${path}: ${r.parseErrors}`);
+    }
+    // Each file kept the text with fewer errors: the fixed one, then the plain one (21 errors with the fix).
+    expect(chosen).toEqual(['kept.ts: 1', 'dropped.ts: 1']);
+    expect(names(parsed('kept.ts'))).toEqual(expect.arrayContaining(['Pipe0', 'ok0', 'Pipe19', 'ok19']));
+    expect(names(parsed('dropped.ts'))).toEqual(expect.arrayContaining(['f', 'g0', 'g19', 'h']));
   });
 });
