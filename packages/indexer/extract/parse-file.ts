@@ -99,12 +99,13 @@ function readSource(abs: string, maxFileBytes: number): { buf: Buffer; mtimeMs: 
 
 /** Kept between files up to this size; a larger file gets a buffer of its own, dropped after it. */
 const KEEP_SOURCE_BUFFER = 4 * 1024 * 1024;
-let kept = Buffer.allocUnsafe(256 * 1024);
+/** Made on the first read (only parse workers read sources), then grown by doubling. */
+let kept = Buffer.alloc(0);
 
 /** A buffer of at least `size` bytes starting with `prefix`: the kept one when it is large enough. */
 function sourceBuffer(size: number, prefix?: Buffer): Buffer {
   if (size <= kept.length) return kept;
-  const buf = Buffer.allocUnsafe(Math.max(size, kept.length * 2));
+  const buf = Buffer.allocUnsafe(Math.max(size, kept.length * 2, 256 * 1024));
   prefix?.copy(buf);
   if (buf.length <= KEEP_SOURCE_BUFFER) kept = buf;
   return buf;
