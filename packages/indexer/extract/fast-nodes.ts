@@ -17,8 +17,9 @@
  *
  * `installFastNodes` checks the getters' claims on a sample tree of each language, as the worker first needs
  * it, against the native getters, and switches them off if any node disagrees (a different binding version),
- * so extraction results cannot change. Trees are never edited in the workers (an edit would move positions
- * without updating node objects).
+ * so extraction results cannot change. The workers edit a tree only with same-length edits on one line
+ * (parse-file.ts `reparse`), which move no node: an edit that moved positions would leave node objects
+ * made before it with stale ones.
  */
 import Parser from 'tree-sitter';
 

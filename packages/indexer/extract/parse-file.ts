@@ -114,7 +114,7 @@ function sourceBuffer(size: number, prefix?: Buffer): Buffer {
 /**
  * `to` parsed incrementally from `tree`, the tree of `from` (a same-length text): every character that differs
  * is an edit, so tree-sitter reuses what lies between them. A second full parse of the files whose line fix
- * left errors was ~15 % of effect's parse time (7 files, most of them large); this costs ~60 % of it. Edits of
+ * left errors was a sixth of effect's parse time (7 files, most of them large); this costs ~60 % of it. Edits of
  * equal length that add or remove no line break move no node, so `tree` still describes `from` exactly and
  * may be kept. (Texts differing in a line break are parsed afresh: the line fix never makes one.)
  */
