@@ -21,12 +21,13 @@
  * (parse-file.ts `reparse`), which move no node: an edit that moved positions would leave node objects
  * made before it with stale ones.
  */
-import Parser from 'tree-sitter';
+import type Parser from 'tree-sitter';
+import { TreeSitter } from './tree-sitter.js';
 
 type Node = Parser.SyntaxNode & Record<number, number>;
 
 /** The binding's base node class; every named node type gets a subclass of it per language. */
-const Base = (Parser as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
+const Base = (TreeSitter as unknown as { SyntaxNode: { prototype: object } }).SyntaxNode;
 
 const SAMPLE = `/** doc */
 export abstract class A<in out T extends B = C> extends D.E<T> implements F {
@@ -124,7 +125,7 @@ function prepare(): boolean {
     [proto, 'startIndex', { ...startIndexDesc, get: fastStartIndex }],
     [proto, 'startPosition', { ...startPositionDesc, get: fastStartPosition }],
   ];
-  const treeProto = (Parser as unknown as { Tree: { prototype: object } }).Tree.prototype;
+  const treeProto = (TreeSitter as unknown as { Tree: { prototype: object } }).Tree.prototype;
   for (const name of ['_cacheNode', '_cacheNodes']) {
     const desc = Object.getOwnPropertyDescriptor(treeProto, name);
     if (typeof desc?.value !== 'function') continue;
@@ -136,7 +137,7 @@ function prepare(): boolean {
 
 /** Every node of the sample tree (walked with a cursor: no node property shortcuts) against the native getters. */
 function verify(language: unknown, native: NonNullable<typeof nativeGetters>): boolean {
-  const parser = new Parser();
+  const parser = new TreeSitter();
   parser.setLanguage(language);
   const cursor = parser.parse(SAMPLE).walk();
   for (;;) {

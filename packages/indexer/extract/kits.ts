@@ -8,11 +8,11 @@
  * comes.
  */
 import { createRequire } from 'node:module';
-import Parser from 'tree-sitter';
 import type { Lang } from '../facts.js';
 import { installFastNodes } from './fast-nodes.js';
 import type { LanguageKit } from './parse-file.js';
 import { buildQuery } from './queries.js';
+import { TreeSitter } from './tree-sitter.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,7 +34,7 @@ export function languageKits(): (lang: Lang) => LanguageKit {
     if (!k) {
       const language = grammar(lang);
       installFastNodes(language);
-      const parser = new Parser();
+      const parser = new TreeSitter();
       parser.setLanguage(language);
       k = { parser, query: buildQuery(language) };
       kits.set(lang, k);

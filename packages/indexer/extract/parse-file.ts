@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import Parser from 'tree-sitter';
+import type Parser from 'tree-sitter';
 import { encodeFacts, type Lang, type ParseResult } from '../facts.js';
 import { extractFacts } from './extract.js';
 import { repairLineGenerics, repairModifiers } from './repair.js';

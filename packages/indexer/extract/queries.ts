@@ -7,7 +7,8 @@
  * grammar lacks would make the whole query fail, so each pattern is compiled alone first and kept only if
  * the grammar knows it.
  */
-import Parser from 'tree-sitter';
+import type Parser from 'tree-sitter';
+import { TreeSitter } from './tree-sitter.js';
 
 const PATTERNS = [
   '(function_declaration) @fn',
@@ -51,7 +52,7 @@ export function buildQuery(language: unknown): Parser.Query {
   for (let attempt = 0; attempt <= PATTERNS.length; attempt++) {
     const text = usable.join('\n');
     try {
-      return new Parser.Query(language, text);
+      return new TreeSitter.Query(language, text);
     } catch (err) {
       const m = /position (\d+)/.exec((err as Error).message);
       if (!m) break;
@@ -68,13 +69,13 @@ export function buildQuery(language: unknown): Parser.Query {
   }
   usable = PATTERNS.filter((p) => {
     try {
-      new Parser.Query(language, p);
+      new TreeSitter.Query(language, p);
       return true;
     } catch {
       return false;
     }
   });
-  return new Parser.Query(language, usable.join('\n'));
+  return new TreeSitter.Query(language, usable.join('\n'));
 }
 
 /** The patterns whose node types all appear in the grammar's node-types list (all of them without that list). */
