@@ -119,16 +119,19 @@ const DEFAULT_MMAP = 64 * 1024 * 1024;
 /**
  * The environment a daemon process starts with (each value unless the user chose one). Read by glibc at
  * process start, so whoever spawns the daemon sets them.
- * - MALLOC_ARENA_MAX=2: glibc gives every thread that allocates its own malloc arena and keeps what those
- *   threads freed; with parse workers, the resolve worker and the checkpoint thread the daemon held ~100 MB
- *   more after a full index of effect (RSS 460-500 MB instead of 350-420; same speed).
+ * - MALLOC_ARENA_MAX is left to glibc (8 per core: an arena for each of the daemon's 14-17 threads). With 2,
+ *   threads beyond the first two shared arenas by turns, and when both parse workers drew the same one they
+ *   spent a full index of effect waiting on its lock (futex waits 7-9 % of each worker's samples under
+ *   `perf`, runs 2.4-2.7 s against 2.0-2.1): 16 cold full indexes, alternated, 2,166 against 2,066 ms. The
+ *   ~100 MB it once saved were freed memory the trims now return (bench/memory.ts, 6 re-indexes: 164-200
+ *   against 165-177 MB after each trim, 315-338 against 298-322 MB right after each index).
  * - MALLOC_MMAP_THRESHOLD_=131072: the messages between threads during a full index are buffers of tens of
  *   MB. glibc raises its mmap threshold to the size of each such buffer freed, so the next ones came from the
  *   arenas and stayed there: 6 back-to-back full indexes of effect ended at 495-518 MB, with a fixed
  *   threshold at 423-433 MB (bench/memory.ts), same index speed.
  */
 export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+  return { ...env, MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
 }
 
 /**
