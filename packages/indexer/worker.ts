@@ -1,5 +1,5 @@
 /**
- * A parser worker thread. Holds one parser and one compiled query per language for its whole life
+ * A parser worker thread. Holds one parser per language for its whole life
  * (extract/kits.ts), and parses batches of files into facts. It never touches the database: better-sqlite3
  * lives in the main thread only. (Resolution runs in the resolve worker, `resolve-worker.ts`.)
  */
@@ -38,7 +38,7 @@ function run(msg: WorkerTask): unknown {
 serveTasks<WorkerTask | typeof WARM_UP>(({ id, msg }) => {
   collector.busy();
   if (msg.kind === 'warm-up') {
-    // A parser and its compiled query cost 7-29 ms per language: paid here, not by the next edit. So is
+    // Loading each grammar and checking the node shortcuts on it are paid here, not by the next edit. So is
     // the JIT's warm-up of the extraction code: a few parses of this package's own compiled sources (valid
     // TypeScript), whose results are dropped. Without it the first edit after a recycle took ~40 ms longer.
     for (const lang of ['typescript', 'tsx', 'javascript'] as const) kit(lang);

@@ -111,14 +111,14 @@ describe('syntax errors', () => {
 describe('a line fix that left errors', () => {
   /** The choice parse-file.ts makes, from two fresh parses: the fixed text unless the plain one has fewer errors. */
   function oracle(text: string): { facts: Uint8Array; parseErrors: number } {
-    const { parser, query } = kit('typescript');
+    const { parser, capture } = kit('typescript');
     const count = (t: Parser.Tree) => (t.rootNode.hasError ? Math.max(1, new Parser.Query(parser.getLanguage(), '(ERROR) @e').captures(t.rootNode).length) : 0);
     const fixedText = repairLineGenerics(text);
     if (fixedText === null) throw new Error('no line fix in this source');
     const fixed = parser.parse(fixedText);
     const plain = parser.parse(text);
     const [tree, src] = count(plain) < count(fixed) ? [plain, text] : [fixed, fixedText];
-    return { facts: encodeFacts(extractFacts(tree, src, query)), parseErrors: count(tree) };
+    return { facts: encodeFacts(extractFacts(tree, src, capture)), parseErrors: count(tree) };
   }
 
   const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('');

@@ -1,12 +1,13 @@
 /**
- * Tree → facts. Runs inside a parse worker. The query captures arrive in document order, so one pass keeps a
- * stack of open "frames" (functions, classes, containers) by their end offset: the innermost frame gives a
+ * Tree → facts. Runs inside a parse worker. The captures (captures.ts) arrive in document order, so one pass
+ * keeps a stack of open "frames" (functions, classes, containers) by their end offset: the innermost frame gives a
  * new definition its parent, a call its enclosing function, and `this` its class. Names are bound to scopes
  * as they are declared, and callee roots are looked up only at the end, when every scope is complete (so a
  * function called before its hoisted declaration still binds, and a parameter still shadows a top-level
  * function of the same name).
  */
 import type Parser from 'tree-sitter';
+import type { Capturer } from './captures.js';
 import type { CallbackParam, CallFact, DefFact, DefKind, ExportFact, FileFacts, HeritageFact, ImportFact, RootRef, TypeRef } from '../facts.js';
 import { bindingNames, calleeChain, docLine, isFunctionValue, signatureOf, stringValue, textOf, typeChain, useSource } from './nodes.js';
 
@@ -50,10 +51,10 @@ interface PendingCall {
 
 const MAX_CALLEE_TEXT = 80;
 
-export function extractFacts(tree: Parser.Tree, src: string, query: Parser.Query): FileFacts {
+export function extractFacts(tree: Parser.Tree, src: string, capture: Capturer): FileFacts {
   useSource(src);
   try {
-    return new Extractor(src).run(tree, query);
+    return new Extractor(src).run(tree, capture);
   } finally {
     useSource('');
   }
@@ -89,8 +90,8 @@ class Extractor {
     this.frames.push({ end: Infinity, def: -1, callable: false, scope: this.module, thisCls: -1 });
   }
 
-  run(tree: Parser.Tree, query: Parser.Query): FileFacts {
-    for (const { name, node } of query.captures(tree.rootNode)) {
+  run(tree: Parser.Tree, capture: Capturer): FileFacts {
+    for (const { name, node } of capture(tree.rootNode)) {
       this.popFramesBefore(node.startIndex);
       this.visit(name, node);
     }
@@ -639,7 +640,7 @@ class Extractor {
 
   /** CommonJS exports written plainly at the top level: `module.exports = …`, `exports.x = …`. */
   private assignment(node: SyntaxNode): void {
-    // The query only captures assignments that are top-level statements.
+    // Only assignments that are top-level statements are captured.
     const left = node.childForFieldName('left');
     const right = node.childForFieldName('right');
     if (!left || !right || left.type !== 'member_expression') return;

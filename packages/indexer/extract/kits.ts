@@ -1,17 +1,16 @@
 /**
- * The tree-sitter side of extraction, per language: a parser and the compiled queries. Made on first use and
- * kept — a parse worker holds them for its whole life (parser objects leak before tree-sitter 0.22, and
- * compiling queries is not free).
+ * The tree-sitter side of extraction, per language: a parser and what finds the nodes to extract (captures.ts).
+ * Made on first use and kept — a parse worker holds them for its whole life (parser objects leak before
+ * tree-sitter 0.22).
  *
  * Everything here is paid by a worker's start-up, which a cold full index waits for on both workers: so a
- * grammar is loaded, verified for the node shortcuts and compiled for only when a file of its language
- * comes.
+ * grammar is loaded and verified for the node shortcuts only when a file of its language comes.
  */
 import { createRequire } from 'node:module';
 import type { Lang } from '../facts.js';
+import { buildCapturer } from './captures.js';
 import { installFastNodes } from './fast-nodes.js';
 import type { LanguageKit } from './parse-file.js';
-import { buildQuery } from './queries.js';
 import { TreeSitter } from './tree-sitter.js';
 
 const require = createRequire(import.meta.url);
@@ -36,7 +35,7 @@ export function languageKits(): (lang: Lang) => LanguageKit {
       installFastNodes(language);
       const parser = new TreeSitter();
       parser.setLanguage(language);
-      k = { parser, query: buildQuery(language) };
+      k = { parser, capture: buildCapturer(language) };
       kits.set(lang, k);
     }
     return k;

@@ -9,12 +9,13 @@ import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type Parser from 'tree-sitter';
 import { encodeFacts, type Lang, type ParseResult } from '../facts.js';
+import type { Capturer } from './captures.js';
 import { extractFacts } from './extract.js';
 import { repairLineGenerics, repairModifiers } from './repair.js';
 
 export interface LanguageKit {
   parser: Parser;
-  query: Parser.Query;
+  capture: Capturer;
 }
 
 export function parseFile(
@@ -33,7 +34,7 @@ export function parseFile(
   const errors: string[] = [];
   if (!isUtf8(buf)) errors.push('invalid UTF-8 (decoded with replacement characters)');
   const src = buf.toString('utf8');
-  const { parser, query } = kit(file.lang);
+  const { parser, capture } = kit(file.lang);
   // Syntax the grammar lacks, repaired with same-length edits (positions stay exact): see repair.ts.
   const safe = file.lang === 'javascript' ? src : repairModifiers(src);
   const lineFix = file.lang === 'javascript' ? null : repairLineGenerics(safe);
@@ -51,7 +52,7 @@ export function parseFile(
     }
     if (parseErrors > 0) errors.push(`syntax errors: ${parseErrors} (indexed what parsed)`);
   }
-  const facts = extractFacts(tree, text, query);
+  const facts = extractFacts(tree, text, capture);
   return {
     path: file.path,
     status: 'parsed',
