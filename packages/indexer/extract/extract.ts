@@ -1,9 +1,9 @@
 /**
  * Tree → facts. Runs inside a parse worker. The captures (captures.ts) arrive in document order, so one pass
- * keeps a stack of open "frames" (functions, classes, containers) by their end offset: the innermost frame gives a
- * new definition its parent, a call its enclosing function, and `this` its class. Names are bound to scopes
- * as they are declared, and callee roots are looked up only at the end, when every scope is complete (so a
- * function called before its hoisted declaration still binds, and a parameter still shadows a top-level
+ * keeps a stack of open "frames" (functions, classes, containers) by their end offset: the innermost frame
+ * gives a new definition its parent, a call its enclosing function, and `this` its class. Names are bound to
+ * scopes as they are declared, and callee roots are looked up only at the end, when every scope is complete
+ * (so a function called before its hoisted declaration still binds, and a parameter still shadows a top-level
  * function of the same name).
  */
 import type Parser from 'tree-sitter';
