@@ -30,6 +30,7 @@ export interface SkippedFile {
 export interface IndexReport {
   projectId: number;
   root: string;
+  /** How the run went: `full` when asked for, and when nothing reusable was stored (a first index, facts of another extractor version). */
   mode: IndexMode;
   durationMs: number;
   files: { total: number; parsed: number; unchanged: number; added: number; changed: number; removed: number };

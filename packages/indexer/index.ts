@@ -217,7 +217,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
     if (toParse.length > 0 || disc.files.length !== (live?.size ?? 0)) this.resolver.warm();
     const results = await this.parseAll(project.root, toParse, full ? null : live, signal, (d) => progress('parse', d, toParse.length));
     this.pool.recycleNow();
-    const report = emptyReport(project, opts.mode);
+    const report = emptyReport(project, full ? 'full' : opts.mode);
     report.skipped = [...disc.skipped];
     report.read = { files: 0, bytes: 0 };
     for (const r of results) {

@@ -81,7 +81,7 @@ describe('indexing', () => {
   test('a second project', async () => {
     const r = await c('index_repository', { path: mono.root });
     expect(r.text).toMatchInlineSnapshot(`
-      "indexed <mono> (incremental) in <n> ms
+      "indexed <mono> (full) in <n> ms
         files 3: 3 parsed, 0 unchanged, 3 added, 0 changed, 0 removed · 17 lines
         12 nodes · 17 edges · calls 3 resolved, 0 unresolved
       indexed <ago> · 0 files changed since · watch off"
@@ -104,7 +104,7 @@ describe('indexing', () => {
     expect((await c('index_status', { project: 'mono' })).text).toMatchInlineSnapshot(`
       "mono  <mono>  ready
         3 files (17 lines) · 3 symbols · 17 edges · calls 3 resolved, 0 unresolved
-        indexed <ago> at git (not a git repository) · last index incremental <n> ms
+        indexed <ago> at git (not a git repository) · last index full <n> ms
       indexed <ago> · 0 files changed since · watch off"
     `);
   });
