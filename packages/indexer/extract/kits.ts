@@ -6,21 +6,11 @@
  * Everything here is paid by a worker's start-up, which a cold full index waits for on both workers: so a
  * grammar is loaded and verified for the node shortcuts only when a file of its language comes.
  */
-import { createRequire } from 'node:module';
 import type { Lang } from '../facts.js';
 import { buildCapturer } from './captures.js';
 import { installFastNodes } from './fast-nodes.js';
 import type { LanguageKit } from './parse-file.js';
-import { TreeSitter } from './tree-sitter.js';
-
-const require = createRequire(import.meta.url);
-
-/** The grammar of `lang`; its native module loads on the first call (tree-sitter-typescript holds both TS and TSX). */
-function grammar(lang: Lang): unknown {
-  if (lang === 'javascript') return require('tree-sitter-javascript') as unknown;
-  const ts = require('tree-sitter-typescript') as { typescript: unknown; tsx: unknown };
-  return lang === 'typescript' ? ts.typescript : ts.tsx;
-}
+import { grammar, TreeSitter } from './tree-sitter.js';
 
 /**
  * A kit per language for `parseFile`. Also installs the node-getter shortcuts (fast-nodes.ts): native node

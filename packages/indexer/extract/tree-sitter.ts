@@ -1,7 +1,7 @@
 /**
- * tree-sitter's runtime for the parse workers, loaded with `require`.
+ * tree-sitter's runtime and grammars for the parse workers, loaded with `require`.
  *
- * The package is CommonJS. Imported from an ES module, Node first scans its source for export names
+ * The packages are CommonJS. Imported from an ES module, Node first scans its source for export names
  * (cjs-module-lexer, in JavaScript): tree-sitter's index.js is large enough that every fresh parse worker
  * ran the scan hot and had it optimised on V8's background threads. A worker that imported the package cost
  * the process ~55 ms more CPU and started ~12 ms later than one that required it (`.scratch/cjsload2.mjs`),
@@ -9,5 +9,15 @@
  */
 import { createRequire } from 'node:module';
 import type Parser from 'tree-sitter';
+import type { Lang } from '../facts.js';
 
-export const TreeSitter = createRequire(import.meta.url)('tree-sitter') as typeof Parser;
+const require = createRequire(import.meta.url);
+
+export const TreeSitter = require('tree-sitter') as typeof Parser;
+
+/** The grammar of `lang`; its native module loads on the first call (tree-sitter-typescript holds both TS and TSX). */
+export function grammar(lang: Lang): unknown {
+  if (lang === 'javascript') return require('tree-sitter-javascript') as unknown;
+  const ts = require('tree-sitter-typescript') as { typescript: unknown; tsx: unknown };
+  return lang === 'typescript' ? ts.typescript : ts.tsx;
+}
