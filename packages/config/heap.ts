@@ -18,6 +18,34 @@ export function limitHeapGrowth(): void {
 }
 
 /**
+ * For the daemon process, before it starts any worker: each worker's young generation is its own
+ * `resourceLimits.maxYoungGenerationSizeMb` again. The daemon starts with --max-semi-space-size=4 for its main
+ * thread (DAEMON_NODE_FLAGS), but V8 reads that flag for every isolate it creates, and where it is set it
+ * overrides a Worker's limit: the whole-graph read thread, given 4 MB, grew its young generation to 8 MB in
+ * the soak's last minutes (its committed heap 10 → 14 MB), and the checkpoint thread, which allocates almost
+ * nothing, to 4 MB. The main isolate has read the flag by now; 0 is V8's "unset". Every worker the daemon
+ * starts therefore names its young generation (`WORKER_YOUNG_GENERATION_MB`).
+ */
+export function leaveYoungGenerationToWorkers(): void {
+  setFlagsFromString('--max-semi-space-size=0');
+}
+
+/** Young-generation sizes (MB, V8's `maxYoungGenerationSizeMb`; 2 is its floor) of the daemon's workers. */
+export const WORKER_YOUNG_GENERATION_MB = {
+  /** What they had under the main thread's flag, with which every speed figure in docs/benchmarks.md was taken. */
+  parse: 8,
+  /**
+   * V8's default (16 MB a semi-space) let this worker's heap grow to ~180 MB over a few effect edits (each
+   * run's graph is garbage at the next); 8 MB keeps it at ~90–110 MB at the same speed.
+   */
+  resolve: 8,
+  /** A read's rows are garbage once posted: V8's default would be most of what the thread commits. */
+  wholeGraph: 4,
+  /** It runs one PRAGMA per checkpoint. */
+  checkpoint: 2,
+} as const;
+
+/**
  * The shim's: a young generation that never grows. V8 doubles the new space (up to 2 × 16 MiB) when a process
  * allocates fast, and a shim forwarding bursts of calls does, though it keeps ~6 MB alive: its RSS went from 56
  * to 81 MB over 80 bursts of 50 calls and stayed there. A factor of 1 (read by V8 each time it would grow, so

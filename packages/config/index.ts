@@ -7,7 +7,7 @@ import { readFileSync, realpathSync, mkdirSync, chmodSync, lstatSync } from 'nod
 import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodehiveError, type BuildInfo } from '../protocol/index.js';
-import { limitHeapGrowth } from './heap.js';
+import { leaveYoungGenerationToWorkers, limitHeapGrowth } from './heap.js';
 import { limitJitInlining } from './jit.js';
 
 /** Bytes Linux allows in sockaddr_un.sun_path including the NUL; macOS allows 104. */
@@ -136,7 +136,8 @@ export function daemonProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /**
  * Node flags a spawned daemon starts with (V8 reads these only at start-up; run-time ones: applyDaemonV8Flags).
- * --max-semi-space-size=4 (MB; V8 grows it to 16): a young-generation collection copies what survives, and
+ * --max-semi-space-size=4 (MB; V8 grows it to 16), for the main thread (applyDaemonV8Flags unsets it before
+ * any worker starts, so each worker's own limit holds: heap.ts): a young-generation collection copies what survives, and
  * the main thread's catch-up after a restart (the live index read back, a whole graph unpacked and keyed)
  * keeps most of what it allocates; with 16 MB semi-spaces those scavenges held the event loop 20-38 ms
  * each while 16 sessions were calling (.scratch/restart.mjs with a long-task preload: 7-8 stretches over
@@ -151,6 +152,7 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 export function applyDaemonV8Flags(): void {
   limitHeapGrowth();
   limitJitInlining();
+  leaveYoungGenerationToWorkers();
 }
 
 /** Reads the daemon's settings from the environment; any invalid value is a CONFIG_INVALID error. */

@@ -9,6 +9,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DaemonSettings } from '../config/index.js';
+import { WORKER_YOUNG_GENERATION_MB } from '../config/heap.js';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
@@ -83,13 +84,15 @@ class TreeSitterIndexer implements CodehiveIndexer {
     private readonly settings: DaemonSettings,
     private readonly log: Logger,
   ) {
-    this.pool = new WorkerPool(Math.max(1, settings.workers), log, { recycleAfterWeight: RECYCLE_AFTER_FILES, warmUp: WARM_UP });
+    this.pool = new WorkerPool(Math.max(1, settings.workers), log, {
+      recycleAfterWeight: RECYCLE_AFTER_FILES,
+      warmUp: WARM_UP,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB.parse },
+    });
     this.resolver = new WorkerPool(1, log, {
       entry: 'resolve-worker.js',
       idleRetireMs: RESOLVE_IDLE_RETIRE_MS,
-      // V8's default young generation let this worker's heap grow to ~180 MB over a few effect edits (each
-      // run's graph is garbage at the next); 8 MB keeps it at ~90–110 MB at the same speed.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB.resolve },
     });
   }
 

@@ -4,6 +4,7 @@
  * so far, so two queued ones would do the work of one.
  */
 import { Worker } from 'node:worker_threads';
+import { WORKER_YOUNG_GENERATION_MB } from '../config/heap.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
 
 export interface CheckpointReply {
@@ -22,7 +23,10 @@ export class Checkpointer {
   private queued: string | null = null;
 
   constructor(dbPath: string, onReply: (r: CheckpointReply) => void) {
-    this.worker = new Worker(compiledWorkerUrl(import.meta.url, 'checkpoint-worker.js', 'the checkpoint thread'), { workerData: { path: dbPath } });
+    this.worker = new Worker(compiledWorkerUrl(import.meta.url, 'checkpoint-worker.js', 'the checkpoint thread'), {
+      workerData: { path: dbPath },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB.checkpoint },
+    });
     this.worker.unref();
     this.worker.on('message', (r: CheckpointReply) => {
       this.running = false;

@@ -13,6 +13,7 @@
 import type { Db, Store } from '../../store/db.js';
 import { WorkerPool } from '../../indexer/pool.js';
 import { compiledWorkerUrl } from '../../config/worker-url.js';
+import { WORKER_YOUNG_GENERATION_MB } from '../../config/heap.js';
 import type { Logger } from '../../log/index.js';
 import { CodehiveError } from '../../protocol/index.js';
 import { getProject, type ProjectRow } from '../../store/projects.js';
@@ -164,9 +165,8 @@ export class WholeGraphReads {
       workerData: { path: store.path },
       name: 'whole-graph read thread',
       idleRetireMs: THREAD_IDLE_MS,
-      // A read's rows are garbage once posted: V8's default young generation for a worker (16 MB a
-      // semi-space) is most of what the thread would commit. See whole-graph-worker.ts for the rest.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      // See whole-graph-worker.ts for the rest of what keeps this thread small.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB.wholeGraph },
     });
     return new WholeGraphReads(store, thread);
   }
