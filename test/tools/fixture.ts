@@ -1,22 +1,36 @@
-/** Copies a fixture project into a fresh temp dir (named like the fixture, so the project name is stable). */
-import { cpSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+/** Temp project dirs for tool tests, removed when the test file that made them ends. */
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { ToolResult } from '../../packages/protocol/index.js';
 
-export function copyFixture(name: string): string {
+const made: string[] = [];
+// Registered while the importing test file is collected, so it runs after that file's own afterAll hooks
+// (which close the stores and daemons using these dirs). Every run left 11 dirs behind in /tmp before.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir holding an empty dir `name` (so the project name is stable); returns that dir. */
+function projectDir(name: string): string {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'codehive-fx-')));
+  made.push(base);
   const root = join(base, name);
   mkdirSync(root);
+  return root;
+}
+
+/** Copies a fixture project into a fresh temp dir (named like the fixture, so the project name is stable). */
+export function copyFixture(name: string): string {
+  const root = projectDir(name);
   cpSync(join('test/fixtures/tools', name), root, { recursive: true });
   return root;
 }
 
 /** An empty project dir in a fresh temp dir, named `name` (for projects a test writes itself). */
 export function emptyProject(name: string): string {
-  const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'codehive-fx-'))), name);
-  mkdirSync(root);
-  return root;
+  return projectDir(name);
 }
 
 /** The answer text with the temp root replaced, so assertions are exact and stable. */
