@@ -22,9 +22,9 @@ export function limitHeapGrowth(): void {
  * `resourceLimits.maxYoungGenerationSizeMb` again. The daemon starts with --max-semi-space-size=4 for its main
  * thread (DAEMON_NODE_FLAGS), but V8 reads that flag for every isolate it creates, and where it is set it
  * overrides a Worker's limit: the whole-graph read thread, given 4 MB, grew its young generation to 8 MB in
- * the soak's last minutes (its committed heap 10 → 14 MB), and the checkpoint thread, which allocates almost
- * nothing, to 4 MB. The main isolate has read the flag by now; 0 is V8's "unset". Every worker the daemon
- * starts therefore names its young generation (`WORKER_YOUNG_GENERATION_MB`).
+ * the soak's last minutes (its committed heap 10 → 14 MB). The main isolate has read the flag by now; 0 is
+ * V8's "unset", under which a worker without a limit would get V8's default (32 MB), so every worker the
+ * daemon starts names its young generation (`WORKER_YOUNG_GENERATION_MB`).
  */
 export function leaveYoungGenerationToWorkers(): void {
   setFlagsFromString('--max-semi-space-size=0');
