@@ -12,8 +12,8 @@ afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh temp dir holding an empty dir `name` (so the project name is stable); returns that dir. */
-function projectDir(name: string): string {
+/** An empty project dir `name` in a fresh temp dir (so the project name is stable; for projects a test writes itself). */
+export function emptyProject(name: string): string {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'codehive-fx-')));
   made.push(base);
   const root = join(base, name);
@@ -23,14 +23,9 @@ function projectDir(name: string): string {
 
 /** Copies a fixture project into a fresh temp dir (named like the fixture, so the project name is stable). */
 export function copyFixture(name: string): string {
-  const root = projectDir(name);
+  const root = emptyProject(name);
   cpSync(join('test/fixtures/tools', name), root, { recursive: true });
   return root;
-}
-
-/** An empty project dir in a fresh temp dir, named `name` (for projects a test writes itself). */
-export function emptyProject(name: string): string {
-  return projectDir(name);
 }
 
 /** The answer text with the temp root replaced, so assertions are exact and stable. */
