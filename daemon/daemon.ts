@@ -22,6 +22,7 @@ import type { SessionChannel } from './channel.js';
 import { buildServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
 import { StallWatch } from './stall-watch.js';
+import { GcWatch } from './gc-watch.js';
 import { buildStatus, EventLoopMonitor, statusReads, type DaemonStatus } from './status.js';
 import { ToolRunner, type HandlerMap } from './tools.js';
 import { ProjectWatchers } from './watch.js';
@@ -65,6 +66,7 @@ export class Daemon {
   readonly eventLoop = new EventLoopMonitor();
   /** Logs each stall of the event loop over STALL_LOG_MS with the work in flight. */
   private readonly stallWatch: StallWatch;
+  private readonly gc = new GcWatch();
   /** Connections accepted on the socket since start: clients keep theirs alive, so it grows slowly. */
   connectionsAccepted = 0;
   draining = false;
@@ -103,17 +105,24 @@ export class Daemon {
       forget: (p: ProjectRow) => this.watchers.unwatch(p.id),
       shutdownSignal: this.shutdownController.signal,
     });
-    this.stallWatch = new StallWatch(this.log, {
-      tools: () => this.tools.inFlight(),
-      jobs: () => this.jobs.list().map((j) => `${j.mode}:${j.progress?.phase ?? 'queued'}`),
-    });
+    this.stallWatch = new StallWatch(
+      this.log,
+      {
+        tools: () => this.tools.inFlight(),
+        jobs: () => this.jobs.list().map((j) => `${j.mode}:${j.progress?.phase ?? 'queued'}`),
+      },
+      this.gc,
+    );
     this.sessions.on((event, s) => {
       const client = `${s.client.name}@${s.client.version}`;
       if (event === 'attach') this.log.info('session attach', { session: s.id, client, pid: s.pid, cwd: s.cwd });
       else this.log.info('session detach', { session: s.id, client, pid: s.pid, calls: s.calls });
       this.touch();
     });
-    this.memory = new MemoryReleaser(() => this.jobs.busy, this.log, { beforeTrim: () => this.store.releaseMemory() });
+    this.memory = new MemoryReleaser(() => this.jobs.busy, this.log, {
+      beforeTrim: () => this.store.releaseMemory(),
+      majorCollections: () => this.gc.majorCollections,
+    });
     this.jobs.onIdle(() => {
       this.touch();
       this.memory.schedule();
@@ -167,6 +176,7 @@ export class Daemon {
 
   private startTimers(): void {
     this.eventLoop.start();
+    this.gc.start();
     this.stallWatch.start();
     const checkpoint = setInterval(() => this.checkpoint('timer'), CHECKPOINT_EVERY_MS);
     const idleTick = Math.max(200, Math.min(5_000, (this.settings.idleTimeoutSec * 1000) / 4));
@@ -261,6 +271,7 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     this.eventLoop.stop();
     this.stallWatch.stop();
+    this.gc.stop();
     this.memory.close();
     await this.watchers.close();
     await this.jobs.cancelAll();

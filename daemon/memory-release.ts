@@ -7,6 +7,12 @@
  * (10-28 ms for ~100 MB of fragmented arena); after every one-file edit that is a stall for little gain.
  * Status shows what each trim gave back. A trim first runs `beforeTrim` (the daemon empties SQLite's page
  * cache there, so what it held is part of what malloc_trim returns).
+ *
+ * After a heavy job the trim also waits for the main thread's next major collection (when the daemon counts
+ * them): the job leaves 10-25 MB of garbage on the main heap, and the native memory its objects hold (SQLite
+ * rows, buffers) is freed only when V8 collects them, 5-10 s later under a 16-session soak's load. A trim
+ * before that returned the worker's memory but not this, which then stayed resident until the next trim
+ * 15-30 s on (the soak's samples right after such trims: 10-30 MB above the resting baseline).
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/glibc-malloc.js';
 import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
@@ -43,9 +49,21 @@ export interface MemoryReleaseStats {
 export interface ReleaseOptions {
   /** Frees what the process caches itself, right before each trim (the daemon: SQLite's page cache). */
   beforeTrim?: () => void;
+  /**
+   * Major collections of the main thread so far (daemon/gc-watch.ts): a heavy job is settled only once one
+   * has run since it ended. Unset: a delay after it is enough.
+   */
+  majorCollections?: () => number;
   delayMs?: number;
   maxWaitMs?: number;
   minIntervalMs?: number;
+}
+
+interface HeavyJob {
+  at: number;
+  bytes: number;
+  /** The main thread's major collections when it ended. */
+  collections: number;
 }
 
 export class MemoryReleaser {
@@ -54,8 +72,8 @@ export class MemoryReleaser {
   private last: MemoryReleaseStats['last'] = null;
   private jobsSinceTrim = 0;
   private bytesReadSinceTrim = 0;
-  /** Heavy jobs that ended in the last delayMs: a trim now cannot give back what they are still freeing. */
-  private recentHeavy: Array<{ at: number; bytes: number }> = [];
+  /** Heavy jobs still freeing their memory (see `settlingHeavy`): a trim now cannot give it back. */
+  private recentHeavy: HeavyJob[] = [];
 
   /** When the last trim ran (or this releaser was made). */
   private lastAt = Date.now();
@@ -64,6 +82,7 @@ export class MemoryReleaser {
   private readonly maxWaitMs: number;
   private readonly minIntervalMs: number;
   private readonly beforeTrim: () => void;
+  private readonly majorCollections: (() => number) | null;
 
   constructor(
     private readonly busy: () => boolean,
@@ -74,25 +93,32 @@ export class MemoryReleaser {
     this.maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
     this.minIntervalMs = opts.minIntervalMs ?? MIN_INTERVAL_MS;
     this.beforeTrim = opts.beforeTrim ?? (() => {});
+    this.majorCollections = opts.majorCollections ?? null;
   }
 
   /** An index job ended; its parse workers read this many bytes (counted for status; `schedule` comes once idle). */
   jobEnded(bytesRead: number): void {
     this.jobsSinceTrim++;
     this.bytesReadSinceTrim += bytesRead;
-    if (bytesRead > HEAVY_JOB_BYTES) this.recentHeavy = [...this.settlingHeavy(), { at: Date.now(), bytes: bytesRead }];
+    if (bytesRead > HEAVY_JOB_BYTES) {
+      const job = { at: Date.now(), bytes: bytesRead, collections: this.majorCollections?.() ?? 0 };
+      this.recentHeavy = [...this.settlingHeavy(), job];
+    }
   }
 
-  private settlingHeavy(): Array<{ at: number; bytes: number }> {
+  /** Heavy jobs that ended less than a delay ago, or with no major collection of the main thread since. */
+  private settlingHeavy(): HeavyJob[] {
     const now = Date.now();
-    return this.recentHeavy.filter((j) => now - j.at < this.delayMs);
+    const collections = this.majorCollections?.() ?? Infinity;
+    return this.recentHeavy.filter((j) => now - j.at < this.delayMs || collections <= j.collections);
   }
 
   /**
    * The daemon went idle after jobs: trim after the delay (and no sooner than minInterval after the last
    * trim). A trim already pending keeps its time (jobs every second would otherwise push it back forever);
-   * if a job runs when it is due, or a heavy one ended less than a delay ago (its extra parse workers and
-   * trees are still being freed), it waits another delay, up to maxWaitMs since the last trim.
+   * if a job runs when it is due, or a heavy one is still settling (its extra parse workers and trees are
+   * being freed, or its garbage waits for a major collection), it waits another delay, up to maxWaitMs since
+   * the last trim.
    */
   schedule(): void {
     if (this.timer || !mallocTrimAvailable()) return;
@@ -109,8 +135,8 @@ export class MemoryReleaser {
   async releaseNow(): Promise<void> {
     const before = process.memoryUsage.rss();
     const t0 = performance.now();
-    // A job ending while the trim runs is counted for the next one; so is a heavy one that ended less than a
-    // delay ago (a trim forced by maxWait): it frees its memory after this trim, so RSS is not settled yet.
+    // A job ending while the trim runs is counted for the next one; so is a heavy one still settling (a trim
+    // forced by maxWait): it frees its memory after this trim, so RSS is not settled yet.
     this.recentHeavy = this.settlingHeavy();
     this.jobsSinceTrim = this.recentHeavy.length;
     this.bytesReadSinceTrim = this.recentHeavy.reduce((n, j) => n + j.bytes, 0);

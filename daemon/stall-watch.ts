@@ -4,8 +4,8 @@
  * the main thread's collection time during the stall), so a soak's worst window or a user's report of a slow
  * answer can be matched to the work behind it in daemon.log.
  */
-import { PerformanceObserver } from 'node:perf_hooks';
 import type { Logger } from '../packages/log/index.js';
+import type { GcWatch } from './gc-watch.js';
 
 /** A timer this late (beyond its period) is a stall worth a log line. */
 export const STALL_LOG_MS = 100;
@@ -22,28 +22,25 @@ export interface StallContext {
 
 export class StallWatch {
   private timer: NodeJS.Timeout | null = null;
-  private gcMs = 0;
-  private readonly gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) this.gcMs += e.duration;
-  });
   private lastLog = -Infinity;
   private count = 0;
 
   constructor(
     private readonly log: Logger,
     private readonly context: StallContext,
+    /** The main thread's collections (started and stopped by its owner). */
+    private readonly gc: GcWatch,
   ) {}
 
   start(): void {
-    this.gc.observe({ entryTypes: ['gc'] });
     let due = performance.now() + TICK_MS;
-    let gcAtTick = this.gcMs;
+    let gcAtTick = this.gc.totalMs;
     const tick = () => {
       const now = performance.now();
       const late = now - due;
       if (late >= STALL_LOG_MS) this.stalled(late, gcAtTick);
       due = now + TICK_MS;
-      gcAtTick = this.gcMs;
+      gcAtTick = this.gc.totalMs;
       this.timer = setTimeout(tick, TICK_MS);
       this.timer.unref();
     };
@@ -59,7 +56,6 @@ export class StallWatch {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.gc.disconnect();
   }
 
   private stalled(lateMs: number, gcAtTick: number): void {
@@ -70,6 +66,6 @@ export class StallWatch {
     const seen = { ms: Math.round(lateMs), tools: this.context.tools(), jobs: this.context.jobs() };
     // GC entries reach the observer after the stall ends: log once they have (collections since the tick
     // before the stall, i.e. the stall's own).
-    setImmediate(() => this.log.warn('event loop stalled', { ...seen, gcMs: Math.round(this.gcMs - gcAtTick) }));
+    setImmediate(() => this.log.warn('event loop stalled', { ...seen, gcMs: Math.round(this.gc.totalMs - gcAtTick) }));
   }
 }

@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HEAVY_JOB_BYTES, MemoryReleaser } from '../../daemon/memory-release.js';
+import { GcWatch } from '../../daemon/gc-watch.js';
 import { createLogger } from '../../packages/log/index.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -116,6 +119,45 @@ store.close();
     expect(await trimsAfter(releaser, 1)).toBe(1);
     expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 0, bytesReadSinceTrim: 0 });
     releaser.close();
+  });
+
+  it("after a heavy job, waits for the main thread's next major collection (the job's garbage holds native memory)", async () => {
+    let collections = 7;
+    const releaser = new MemoryReleaser(() => false, log, { delayMs: 50, maxWaitMs: 60_000, minIntervalMs: 0, majorCollections: () => collections });
+    releaser.jobEnded(HEAVY_JOB_BYTES + 1);
+    releaser.schedule();
+    await sleep(400);
+    expect(releaser.stats().trims).toBe(0); // no collection since the job: its garbage is not freed yet
+    collections++;
+    expect(await trimsAfter(releaser, 1)).toBe(1);
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 0, bytesReadSinceTrim: 0 });
+    // A light job (a one-file edit) never waits for one.
+    releaser.jobEnded(HEAVY_JOB_BYTES);
+    releaser.schedule();
+    expect(await trimsAfter(releaser, 2)).toBe(2);
+    releaser.close();
+  });
+
+  it('a heavy job still waiting for its collection when maxWait forces a trim stays counted', async () => {
+    const releaser = new MemoryReleaser(() => false, log, { delayMs: 30, maxWaitMs: 300, minIntervalMs: 0, majorCollections: () => 3 });
+    releaser.jobEnded(HEAVY_JOB_BYTES + 5);
+    releaser.schedule();
+    expect(await trimsAfter(releaser, 1)).toBe(1);
+    expect(releaser.stats()).toMatchObject({ jobsSinceTrim: 1, bytesReadSinceTrim: HEAVY_JOB_BYTES + 5 });
+    releaser.close();
+  });
+
+  it('the GC watch counts the main thread\'s major collections and their time (V8 reports them)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const watch = new GcWatch();
+    watch.start();
+    gc(); // a full, major collection
+    gc();
+    await sleep(50); // entries are delivered after the collection
+    watch.stop();
+    expect(watch.majorCollections).toBeGreaterThanOrEqual(2);
+    expect(watch.totalMs).toBeGreaterThan(0);
   });
 
   it('a trim forced by maxWait right after a heavy job does not count that job as trimmed', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { createLogger } from '../../packages/log/index.js';
 import { STALL_LOG_MS, StallWatch } from '../../daemon/stall-watch.js';
+import { GcWatch } from '../../daemon/gc-watch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'codehive-stall-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +24,9 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('a stall is logged with the tools and jobs in flight; stalls within a second share one line', async () => {
   const file = join(dir, 'daemon.log');
   const log = createLogger(file, { tag: 'test' });
-  const watch = new StallWatch(log, { tools: () => ({ search_code: 2 }), jobs: () => ['full:write'] });
+  const gc = new GcWatch();
+  const watch = new StallWatch(log, { tools: () => ({ search_code: 2 }), jobs: () => ['full:write'] }, gc);
+  gc.start();
   watch.start();
   await pause(50);
   block(STALL_LOG_MS + 150);
@@ -31,6 +34,7 @@ test('a stall is logged with the tools and jobs in flight; stalls within a secon
   block(STALL_LOG_MS + 150);
   await pause(50);
   watch.stop();
+  gc.stop();
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('event loop stalled'));
   expect(watch.stalls).toBe(2);
   expect(lines).toHaveLength(1);
