@@ -14,7 +14,7 @@ import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
 import type { Store } from '../store/db.js';
 import { ensureProject, getProject, setProjectState, type ProjectRow } from '../store/projects.js';
-import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot } from '../store/snapshots.js';
+import { createSnapshot, dropSnapshot, orphanSnapshots, publishSnapshot, snapshotRowCounts } from '../store/snapshots.js';
 import type { IndexOptions, IndexProgress, IndexReport, Indexer, IndexerThreads, SkippedFile } from './api.js';
 import { discover, rediscover, type DiscoveredFile, type Discovery } from './discover.js';
 import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
@@ -22,7 +22,7 @@ import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
 import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
-import { applyDelta, applyDiff, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow } from './write.js';
+import { applyDelta, applyDiff, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow, type LiveIndex } from './write.js';
 
 export type { Indexer } from './api.js';
 export { watchIgnore, IgnoreRules } from './ignore-rules.js';
@@ -360,16 +360,17 @@ class TreeSitterIndexer implements CodehiveIndexer {
         progress('resolve', 1, 1);
         progress('write', 0, 1);
         const done = await applyDelta(this.store, snapshot, { upsert, remove: removed }, reply.delta, extra, liveIndex!);
-        if (done) {
+        const delta = { nodes: reply.delta.nodes.length, removedNodes: reply.delta.removedNodes.length, edges: reply.delta.edges.length, removedEdges: reply.delta.removedEdges.length };
+        if (done && this.writtenAsResolved(project.root, snapshot, report, delta)) {
           progress('write', 1, 1);
           this.log.debug('index applied in place', { root: project.root, ...done.stats.nodes, edgesAdded: done.stats.edges.added, edgesRemoved: done.stats.edges.removed });
           this.remember(project.id, { snapshot, files: next, disc, graph: new LiveIndexBuild(done.index), gen });
           this.store.checkpoint('index');
           return report;
         }
-        // The live index and the worker's base graph disagree (never expected): diff the whole graph against
-        // the database instead.
-        this.log.warn('resolve delta does not match the live graph; diffing the whole graph', { root: project.root });
+        // The live index and the worker's base graph disagree, or the write left other rows than the
+        // resolution has (never expected): diff the whole graph against the database instead.
+        if (!done) this.log.warn('resolve delta does not match the live graph; diffing the whole graph', { root: project.root });
         this.cache.delete(project.id);
         reply = await resolveAll();
       }
@@ -379,7 +380,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
       progress('resolve', 1, 1);
       checkAbort();
       progress('write', 0, 1);
-      const applied = tooLarge ? null : await applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, this.cache.get(project.id) ? liveIndex : undefined, IN_PLACE_MAX_ROWS);
+      const diffFrom = (live: LiveIndex | undefined) => applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, live, IN_PLACE_MAX_ROWS);
+      let applied = tooLarge ? null : await diffFrom(this.cache.get(project.id) ? liveIndex : undefined);
+      if (applied && !this.writtenAsResolved(project.root, snapshot, report)) {
+        this.cache.delete(project.id);
+        applied = await diffFrom(undefined); // against the rows the database holds
+      }
       if (applied) {
         const { stats, index } = applied;
         progress('write', 1, 1);
@@ -413,6 +419,23 @@ class TreeSitterIndexer implements CodehiveIndexer {
     }
     this.store.checkpoint('index');
     return report;
+  }
+
+  /**
+   * After an in-place write: whether the live snapshot holds as many nodes and edges as the resolution
+   * (`report`'s counts) it was brought to. A write that left rows out would otherwise stay wrong until a full
+   * index: the next runs diff against what the worker and the live index remember, not against the rows.
+   */
+  private writtenAsResolved(root: string, snapshot: number, report: IndexReport, delta?: Record<string, number>): boolean {
+    const counted = snapshotRowCounts(this.store, snapshot);
+    if (counted.nodes === report.nodes && counted.edges === report.edges) return true;
+    this.log.warn('an in-place write left the graph unlike its resolution; diffing it against the database', {
+      root,
+      resolved: { nodes: report.nodes, edges: report.edges },
+      counted,
+      ...(delta ? { delta } : {}),
+    });
+    return false;
   }
 
   /** Writes the structure a staged resolution answered with (see `ResolveRequest.staged`), after the file rows. */
