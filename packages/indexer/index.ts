@@ -429,7 +429,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
   private writtenAsResolved(root: string, snapshot: number, report: IndexReport, delta?: Record<string, number>): boolean {
     const counted = snapshotRowCounts(this.store, snapshot);
     if (counted.nodes === report.nodes && counted.edges === report.edges) return true;
-    this.log.warn('an in-place write left the graph unlike its resolution; diffing it against the database', {
+    this.log.error('an in-place write left the graph unlike its resolution; diffing it against the database', {
       root,
       resolved: { nodes: report.nodes, edges: report.edges },
       counted,

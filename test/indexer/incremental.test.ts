@@ -151,18 +151,18 @@ describe('incremental == from scratch (zod v3)', () => {
       .prepare(`SELECT e.id FROM edges e JOIN nodes s ON s.id = e.src WHERE e.snapshot = ? AND e.type = 'CALLS' AND s.file <> 'types.ts' LIMIT 1`)
       .get(snapshot) as { id: number };
     env.store.db.prepare(`DELETE FROM edges WHERE id = ?`).run(lost.id);
-    type Internals = { log: { warn: (msg: string) => void } };
+    type Internals = { log: { error: (msg: string) => void } };
     const internals = env.indexer as unknown as Internals;
-    const warnings: string[] = [];
-    const warn = internals.log.warn;
-    internals.log.warn = (msg: string) => void warnings.push(msg);
+    const errors: string[] = [];
+    const error = internals.log.error;
+    internals.log.error = (msg: string) => void errors.push(msg);
     try {
       edit('types.ts', (s) => s + '\nexport function noticed(): void {}\n');
       await expectIncrementalEqualsScratch(['types.ts']);
     } finally {
-      internals.log.warn = warn;
+      internals.log.error = error;
     }
-    expect(warnings).toEqual(['an in-place write left the graph unlike its resolution; diffing it against the database']);
+    expect(errors).toEqual(['an in-place write left the graph unlike its resolution; diffing it against the database']);
     edit('types.ts', (s) => s.replace('\nexport function noticed(): void {}\n', ''));
     await expectIncrementalEqualsScratch(['types.ts']);
   });
