@@ -381,10 +381,12 @@ class TreeSitterIndexer implements CodehiveIndexer {
       checkAbort();
       progress('write', 0, 1);
       const diffFrom = (live: LiveIndex | undefined) => applyDiff(this.store, snapshot, { upsert, remove: removed }, graph, extra, live, IN_PLACE_MAX_ROWS);
-      let applied = tooLarge ? null : await diffFrom(this.cache.get(project.id) ? liveIndex : undefined);
-      if (applied && !this.writtenAsResolved(project.root, snapshot, report)) {
+      const remembered = this.cache.get(project.id) ? liveIndex : undefined;
+      let applied = tooLarge ? null : await diffFrom(remembered);
+      if (applied && !this.writtenAsResolved(project.root, snapshot, report) && remembered) {
+        // The live index in memory misled the diff: diff again against the rows the database holds.
         this.cache.delete(project.id);
-        applied = await diffFrom(undefined); // against the rows the database holds
+        applied = await diffFrom(undefined);
       }
       if (applied) {
         const { stats, index } = applied;
@@ -429,7 +431,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
   private writtenAsResolved(root: string, snapshot: number, report: IndexReport, delta?: Record<string, number>): boolean {
     const counted = snapshotRowCounts(this.store, snapshot);
     if (counted.nodes === report.nodes && counted.edges === report.edges) return true;
-    this.log.error('an in-place write left the graph unlike its resolution; diffing it against the database', {
+    this.log.error('an in-place write left the graph unlike its resolution', {
       root,
       resolved: { nodes: report.nodes, edges: report.edges },
       counted,
