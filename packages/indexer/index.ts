@@ -20,7 +20,7 @@ import { discover, rediscover, type DiscoveredFile, type Discovery } from './dis
 import { encodeFacts, FACTS_VERSION, WARM_UP, type ParseResult } from './facts.js';
 import { readGitHead } from './git.js';
 import { WorkerPool } from './pool.js';
-import type { ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
+import type { GraphDelta, ResolveReply, ResolveRequest, ResolveRest } from './resolve/session.js';
 import { unpackGraph } from './transfer.js';
 import { applyDelta, applyDiff, inPages, LiveIndexBuild, mergeSearchIndexPaced, SnapshotWriter, writeFiles, type FileRow, type LiveIndex } from './write.js';
 
@@ -360,8 +360,7 @@ class TreeSitterIndexer implements CodehiveIndexer {
         progress('resolve', 1, 1);
         progress('write', 0, 1);
         const done = await applyDelta(this.store, snapshot, { upsert, remove: removed }, reply.delta, extra, liveIndex!);
-        const delta = { nodes: reply.delta.nodes.length, removedNodes: reply.delta.removedNodes.length, edges: reply.delta.edges.length, removedEdges: reply.delta.removedEdges.length };
-        if (done && this.writtenAsResolved(project.root, snapshot, report, delta)) {
+        if (done && this.writtenAsResolved(project.root, snapshot, report, reply.delta)) {
           progress('write', 1, 1);
           this.log.debug('index applied in place', { root: project.root, ...done.stats.nodes, edgesAdded: done.stats.edges.added, edgesRemoved: done.stats.edges.removed });
           this.remember(project.id, { snapshot, files: next, disc, graph: new LiveIndexBuild(done.index), gen });
@@ -428,14 +427,14 @@ class TreeSitterIndexer implements CodehiveIndexer {
    * (`report`'s counts) it was brought to. A write that left rows out would otherwise stay wrong until a full
    * index: the next runs diff against what the worker and the live index remember, not against the rows.
    */
-  private writtenAsResolved(root: string, snapshot: number, report: IndexReport, delta?: Record<string, number>): boolean {
+  private writtenAsResolved(root: string, snapshot: number, report: IndexReport, delta?: GraphDelta): boolean {
     const counted = snapshotRowCounts(this.store, snapshot);
     if (counted.nodes === report.nodes && counted.edges === report.edges) return true;
     this.log.error('an in-place write left the graph unlike its resolution', {
       root,
       resolved: { nodes: report.nodes, edges: report.edges },
       counted,
-      ...(delta ? { delta } : {}),
+      ...(delta && { delta: { nodes: delta.nodes.length, removedNodes: delta.removedNodes.length, edges: delta.edges.length, removedEdges: delta.removedEdges.length } }),
     });
     return false;
   }
