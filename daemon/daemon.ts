@@ -13,7 +13,6 @@ import type { Logger } from '../packages/log/index.js';
 import { CodehiveError, PROTOCOL_VERSION, type BuildInfo, type HealthReply } from '../packages/protocol/index.js';
 import type { Store } from '../packages/store/db.js';
 import { listProjects, type ProjectRow } from '../packages/store/projects.js';
-import { dropSnapshot, orphanSnapshots } from '../packages/store/snapshots.js';
 import { streamExport } from './export.js';
 import { JobManager } from './jobs.js';
 import { MemoryReleaser } from './memory-release.js';
@@ -164,10 +163,10 @@ export class Daemon {
 
   /** Work that must not delay the first answer: sweep orphans, watch and catch up every project. */
   async afterStart(): Promise<void> {
-    for (const id of orphanSnapshots(this.store)) {
-      this.log.info('sweeping orphan snapshot', { snapshot: id });
-      await dropSnapshot(this.store, id);
-    }
+    // The indexer's sweep, which spares the snapshot a job is writing: sessions are served from `listen`
+    // on, so a full index may have created one by now.
+    const swept = await this.indexer.sweepOrphans();
+    if (swept.length) this.log.info('swept orphan snapshots', { snapshots: swept.join(',') });
     for (const p of listProjects(this.store)) {
       if (this.draining) return;
       await this.watchers.open(p);

@@ -62,6 +62,11 @@ export interface Indexer {
   changedSince(projectId: number): Promise<string[]>;
   /** The indexer's threads right now (status shows them). */
   threads(): IndexerThreads;
+  /**
+   * Drops the snapshots no project points at and no running index is writing (what a daemon killed
+   * mid-index left); returns their ids.
+   */
+  sweepOrphans(): Promise<number[]>;
   close(): Promise<void>;
 }
 

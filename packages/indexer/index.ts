@@ -60,18 +60,11 @@ interface ProjectCache {
   gen?: number;
 }
 
-export interface CodehiveIndexer extends Indexer {
-  /** Snapshots being written right now (never sweep these). */
-  activeSnapshots(): number[];
-  /** Drops snapshots no project points at and no running index is writing (call at daemon start-up). */
-  sweepOrphans(): Promise<number[]>;
-}
-
-export function createIndexer(store: Store, settings: DaemonSettings, log: Logger): CodehiveIndexer {
+export function createIndexer(store: Store, settings: DaemonSettings, log: Logger): Indexer {
   return new TreeSitterIndexer(store, settings, log);
 }
 
-class TreeSitterIndexer implements CodehiveIndexer {
+class TreeSitterIndexer implements Indexer {
   private readonly pool: WorkerPool;
   /** One worker, always the same, so it can remember facts and graphs between runs (resolve/session.ts). */
   private readonly resolver: WorkerPool;
@@ -94,10 +87,6 @@ class TreeSitterIndexer implements CodehiveIndexer {
       idleRetireMs: RESOLVE_IDLE_RETIRE_MS,
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB.resolve },
     });
-  }
-
-  activeSnapshots(): number[] {
-    return [...this.active];
   }
 
   threads(): IndexerThreads {

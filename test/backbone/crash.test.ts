@@ -48,6 +48,40 @@ describe('crashes and lifetimes', () => {
     db.close();
   });
 
+  it('the rows of a snapshot a killed daemon was writing are swept at the next start, the live graph kept', async () => {
+    const t = scope.env();
+    expect((await runCli(t, ['index', FIXTURE])).code).toBe(0);
+    expect((await runCli(t, ['stop'])).code).toBe(0);
+    // What a daemon killed mid-index leaves: an unpublished snapshot holding part of a graph.
+    const dbPath = join(t.cacheDir, 'graph.db');
+    const db = new Database(dbPath);
+    const live = (db.prepare('SELECT id, snapshot FROM projects WHERE root = ?').get(FIXTURE) as { id: number; snapshot: number });
+    const orphan = Number(db.prepare('INSERT INTO snapshots(project_id, created_at, complete) VALUES (?, ?, 0)').run(live.id, Date.now()).lastInsertRowid);
+    db.prepare(
+      `INSERT INTO nodes(snapshot, kind, name, qname, file, parent, start_line, start_col, end_line, end_col, signature, exported, doc, words)
+       SELECT ?, kind, name, qname, file, NULL, start_line, start_col, end_line, end_col, signature, exported, doc, words FROM nodes WHERE snapshot = ?`,
+    ).run(orphan, live.snapshot);
+    const count = (table: string, snapshot: number) => (db.prepare(`SELECT count(*) AS c FROM ${table} WHERE snapshot = ?`).get(snapshot) as { c: number }).c;
+    const liveNodes = count('nodes', live.snapshot);
+    expect(count('nodes', orphan)).toBe(liveNodes);
+    db.close();
+
+    expect((await runCli(t, ['status'])).code).toBe(3); // no daemon
+    const s = await scope.mcp(t, FIXTURE);
+    expect((await callTool(s, 'search_graph', { name_pattern: 'parsePort' })).text).toContain('parsePort');
+    const log = join(t.cacheDir, 'daemon.log');
+    await waitFor(() => readFileSync(log, 'utf8').includes(`swept orphan snapshots snapshots=${orphan}`), 10_000, 'the orphan sweep');
+    expect((await runCli(t, ['stop'])).code).toBe(0);
+    const after = new Database(dbPath, { readonly: true });
+    try {
+      expect(after.prepare('SELECT count(*) AS c FROM snapshots WHERE id = ?').get(orphan)).toEqual({ c: 0 });
+      expect(after.prepare('SELECT count(*) AS c FROM nodes WHERE snapshot = ?').get(orphan)).toEqual({ c: 0 });
+      expect(after.prepare('SELECT count(*) AS c FROM nodes WHERE snapshot = ?').get(live.snapshot)).toEqual({ c: liveNodes });
+    } finally {
+      after.close();
+    }
+  });
+
   it('a shim killed with SIGKILL disappears from status', async () => {
     const t = scope.env();
     const keep = await scope.mcp(t, FIXTURE, 'keeper');

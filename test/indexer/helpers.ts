@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonSettings } from '../../packages/config/index.js';
-import { createIndexer, type CodehiveIndexer } from '../../packages/indexer/index.js';
+import { createIndexer } from '../../packages/indexer/index.js';
+import type { Indexer } from '../../packages/indexer/api.js';
 import type { Logger } from '../../packages/log/index.js';
 import { Store } from '../../packages/store/db.js';
 import { afterAll, beforeAll } from 'vitest';
@@ -23,7 +24,7 @@ export function settings(over: Partial<DaemonSettings> = {}): DaemonSettings {
 export interface Env {
   dir: string;
   store: Store;
-  indexer: CodehiveIndexer;
+  indexer: Indexer;
   close(): Promise<void>;
 }
 

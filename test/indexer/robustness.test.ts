@@ -91,4 +91,21 @@ describe('bad input', () => {
     // The unfinished snapshot was dropped, nothing orphaned.
     expect(await env.indexer.sweepOrphans()).toEqual([]);
   });
+
+  it('an orphan sweep while a full index writes its new snapshot spares that snapshot', async () => {
+    const root = join(env.dir, 'bad');
+    let sweep: Promise<number[]> | undefined;
+    const report = await env.indexer.index(root, {
+      mode: 'full',
+      onProgress: (p) => {
+        if (p.phase === 'write') sweep ??= env.indexer.sweepOrphans();
+      },
+    });
+    expect(sweep).toBeDefined();
+    expect(await sweep).toEqual([]);
+    const project = getProject(env.store, report.projectId)!;
+    const nodes = env.store.db.prepare('SELECT count(*) AS c FROM nodes WHERE snapshot = ?').get(project.snapshot) as { c: number };
+    expect(nodes.c).toBe(report.nodes);
+    expect(edges(env.store, root, 'CALLS')).toContain('src/uses.ts#uses:3 -> src/ok.ts#ok (import)');
+  });
 });
