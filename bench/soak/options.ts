@@ -37,6 +37,12 @@ export interface SoakOptions {
   jsonOut: string | null;
   /** Keep the temp dir (corpus copy, cache dirs, logs). */
   keep: boolean;
+  /**
+   * CODEHIVE_LOG_LEVEL for the soaked daemon and shims (null: theirs, info). `debug` logs what every in-place
+   * write changed, to trace a graph the final check finds unequal; it costs time and memory, so such a run's
+   * figures are not the default run's.
+   */
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | null;
   quiet: boolean;
 }
 
@@ -59,6 +65,7 @@ export const DEFAULTS: SoakOptions = {
   slope: true,
   jsonOut: null,
   keep: false,
+  logLevel: null,
   quiet: false,
 };
 
@@ -83,6 +90,8 @@ const USAGE = `npm run soak -- [options]
   --no-slope            do not judge the RSS slope (runs too short for it)
   --json FILE           also write the report as JSON
   --keep                keep the temp dir (corpus copy, cache dirs, logs)
+  --log-level L         the soaked daemon's and shims' log level: debug | info | warn | error (default info;
+                        debug records every in-place write, to trace an unequal graph; it skews the figures)
 `;
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
@@ -121,6 +130,12 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
       case '--no-slope': o.slope = false; break;
       case '--json': o.jsonOut = String(val()); break;
       case '--keep': o.keep = true; break;
+      case '--log-level': {
+        const level = String(val());
+        if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') throw new Error(`--log-level needs debug, info, warn or error\n\n${USAGE}`);
+        o.logLevel = level;
+        break;
+      }
       case '--quiet': o.quiet = true; break;
       case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${a}\n\n${USAGE}`);

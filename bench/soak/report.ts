@@ -6,7 +6,7 @@ export function formatReport(r: SoakReport): string {
   const L: string[] = [];
   const o = r.options;
   L.push(`═══ codehive soak report ═══`);
-  L.push(`seed ${r.seed} · schedule ${r.digest} · ${o.sessions} sessions · ${r.durationSec} s of chaos · corpus ${o.corpus} (${r.corpus.files} files)`);
+  L.push(`seed ${r.seed} · schedule ${r.digest} · ${o.sessions} sessions · ${r.durationSec} s of chaos · corpus ${o.corpus} (${r.corpus.files} files)${o.logLevel ? ` · daemon log level ${o.logLevel}` : ''}`);
   L.push(`events: ${Object.entries(r.events).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
   L.push(`calls: ${r.calls.total} (${r.calls.perSecond}/s) — ok ${r.calls.ok}, answered with an error about the code ${r.calls.answerErrors}, failed ${r.calls.failed}, excused ${r.calls.excused}`);
   L.push(`failed calls by message:${r.failures.length ? '' : ' none'}`);

@@ -78,7 +78,7 @@ class Soak {
     mkdirSync(this.refCacheDir, { recursive: true, mode: 0o700 });
     const clean: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(clean)) if (k.startsWith('CODEHIVE_') || k.startsWith('VITEST')) delete clean[k];
-    this.env = { ...clean, CODEHIVE_CACHE_DIR: this.cacheDir, CODEHIVE_SOCKET_DIR: join(this.base, 's') };
+    this.env = { ...clean, CODEHIVE_CACHE_DIR: this.cacheDir, CODEHIVE_SOCKET_DIR: join(this.base, 's'), ...(o.logLevel && { CODEHIVE_LOG_LEVEL: o.logLevel }) };
     this.refEnv = { ...clean, CODEHIVE_CACHE_DIR: this.refCacheDir, CODEHIVE_SOCKET_DIR: join(this.base, 'rs'), CODEHIVE_WATCH: '0' };
   }
 
@@ -365,7 +365,7 @@ class Soak {
     const o = this.o;
     const schedule = makeSchedule(o);
     const digest = scheduleDigest(schedule);
-    process.stdout.write(`soak: seed ${o.seed} · schedule ${digest} (${schedule.length} events) · ${o.sessions} sessions · ${(o.seconds / 60).toFixed(2)} min\n`);
+    process.stdout.write(`soak: seed ${o.seed} · schedule ${digest} (${schedule.length} events) · ${o.sessions} sessions · ${(o.seconds / 60).toFixed(2)} min${o.logLevel ? ` · daemon log level ${o.logLevel}` : ''}\n`);
     await this.prepareCorpus();
     const files = listSources(this.root).length;
     this.log(`corpus copy ${this.root} (${files} files), cache ${this.cacheDir}`);
@@ -464,7 +464,7 @@ class Soak {
       integrity,
       graph,
       refBytes,
-      // What the soak's daemon runs with: its environment is ours without any CODEHIVE_ setting.
+      // What the soak's daemon runs with: its environment is ours without any CODEHIVE_ setting (but --log-level).
       walLimitBytes: daemonSettings(this.env).journalSizeLimit,
       logs: this.scanLogs(),
     });
