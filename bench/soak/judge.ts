@@ -7,7 +7,7 @@
 import type { GraphDiff } from './graph-diff.js';
 import type { SoakOptions } from './options.js';
 import type { Sample } from './sample.js';
-import { firstAfterEachTrim, maxOf, mib, minOf, pct, pooledSlope, round1, round3OrNull, settledSamples } from './statistics.js';
+import { firstAfterEachTrim, largest, maxOf, mib, minOf, pct, pooledSlope, round1, round3OrNull, settledSamples, smallest } from './statistics.js';
 
 export interface CallRecord {
   tool: string;
@@ -129,7 +129,7 @@ export function judge(x: RunRecord): SoakReport {
   const limit = x.walLimitBytes;
   // One checkpoint's worth: what the biggest write batch (a full index) writes, measured as the size of the
   // reference database after its one full index.
-  const wal = { maxBytes: Math.max(0, ...x.samples.map((s) => s.walBytes)), limitBytes: limit, allowanceBytes: limit + x.refBytes, maxDbBytes: Math.max(0, ...x.samples.map((s) => s.dbBytes)) };
+  const wal = { maxBytes: largest([0, ...x.samples.map((s) => s.walBytes)])!, limitBytes: limit, allowanceBytes: limit + x.refBytes, maxDbBytes: largest([0, ...x.samples.map((s) => s.dbBytes)])! };
 
   const checks: Check[] = [];
   const check = (name: string, pass: boolean | null, detail: string) => checks.push({ name, status: pass === null ? 'SKIP' : pass ? 'PASS' : 'FAIL', detail });
@@ -206,7 +206,7 @@ function callSummary(calls: CallRecord[], durationSec: number) {
     byTool.get(key)!.push(c.end - c.start);
   }
   const latency = [...byTool.entries()]
-    .map(([tool, ms]) => ({ tool, calls: ms.length, p50: pct(ms, 50), p99: pct(ms, 99), max: Math.max(...ms) }))
+    .map(([tool, ms]) => ({ tool, calls: ms.length, p50: pct(ms, 50), p99: pct(ms, 99), max: largest(ms)! }))
     .sort((a, b) => a.tool.localeCompare(b.tool));
   const counts = {
     total: calls.length,
@@ -232,8 +232,8 @@ function byMessage(cs: CallRecord[]): Array<{ message: string; count: number }> 
 /** Recovery: from a kill (or a stop's end) to the end of the first successful session call started after it. */
 function recoveries(x: RunRecord): Pick<SoakReport, 'kills' | 'stops'> {
   const recovery = (at: number) => {
-    const after = x.calls.filter((c) => c.start >= at && (c.outcome === 'ok' || c.outcome === 'answer-error') && c.session !== 'cli');
-    return after.length ? Math.round(Math.min(...after.map((c) => c.end)) - at) : null;
+    const first = smallest(x.calls.filter((c) => c.start >= at && (c.outcome === 'ok' || c.outcome === 'answer-error') && c.session !== 'cli').map((c) => c.end));
+    return first === null ? null : Math.round(first - at);
   };
   return {
     kills: x.kills.map((k) => ({
@@ -338,17 +338,17 @@ function fdsOf({ steady, segments }: Lifetimes): SoakReport['fds'] {
     const ns = seg.map(ownFds).filter((v): v is number => v !== null);
     if (ns.length < 3) continue;
     const k = Math.max(1, Math.floor(ns.length / 3));
-    drift = Math.max(drift ?? -Infinity, Math.min(...ns.slice(-k)) - Math.min(...ns.slice(0, k)));
+    drift = Math.max(drift ?? -Infinity, smallest(ns.slice(-k))! - smallest(ns.slice(0, k))!);
   }
   const nonSocket = steady.map(ownFds).filter((v): v is number => v !== null);
   const loopCounts = steady.map((s) => s.loops).filter((v): v is number => v !== null);
   const perSession = steady.filter((s) => s.sockets !== null && s.sessions).map((s) => s.sockets! / s.sessions!);
   return {
     drift,
-    nonSocketMin: nonSocket.length ? Math.min(...nonSocket) : null,
-    nonSocketMax: nonSocket.length ? Math.max(...nonSocket) : null,
-    loopsMax: loopCounts.length ? Math.max(...loopCounts) : null,
-    maxSocketsPerSession: perSession.length ? round1(Math.max(...perSession)) : null,
+    nonSocketMin: smallest(nonSocket),
+    nonSocketMax: largest(nonSocket),
+    loopsMax: largest(loopCounts),
+    maxSocketsPerSession: maxOf(perSession),
   };
 }
 
@@ -363,8 +363,8 @@ function eventLoopOf(samples: Sample[], warm: number) {
   return {
     maxP99Ms: worst?.loop?.p99Ms ?? null,
     worstWindowAtSec: worst ? round1(worst.t / 1000) : null,
-    steadyMaxMs: steady.length ? Math.max(...steady.map((s) => s.loop!.maxMs)) : null,
-    maxMs: all.length ? Math.max(...all.map((s) => s.loop!.maxMs)) : null,
+    steadyMaxMs: largest(steady.map((s) => s.loop!.maxMs)),
+    maxMs: largest(all.map((s) => s.loop!.maxMs)),
   };
 }
 

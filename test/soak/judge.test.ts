@@ -217,4 +217,14 @@ describe('the soak judge', () => {
     run.samples.find((s) => s.t === 303_000)!.walBytes = (64 << 20) + (30 << 20) + 1;
     expect(failed(run)).toEqual(['WAL ≤ journal_size_limit + one checkpoint']);
   });
+
+  test('a long run with many sessions is judged: 300k calls after a kill', () => {
+    // A 32-session, 30-minute soak made ~150k calls; spread into Math.min they overflowed the stack.
+    const run = withKill(cleanRun(), 30, 1200);
+    const first = run.calls.at(-1)!;
+    for (let i = 0; i < 300_000; i++) run.calls.push(call(first.start + 100 + i, { session: 1 + (i % 32) }));
+    const report = judge(run);
+    expect(report.kills.map((k) => k.recoveryMs)).toEqual([1200]);
+    expect(report.checks.filter((c) => c.status === 'FAIL')).toEqual([]);
+  });
 });
