@@ -2,6 +2,7 @@
  * The soak's options: defaults (`npm run soak` with no flags is the issue's 16 sessions × 10 minutes on
  * effect), the command line, and its usage text.
  */
+import { isLevel, type Level } from '../../packages/log/index.js';
 
 export interface SoakOptions {
   sessions: number;
@@ -42,7 +43,7 @@ export interface SoakOptions {
    * write changed, to trace a graph the final check finds unequal; it costs time and memory, so such a run's
    * figures are not the default run's.
    */
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | null;
+  logLevel: Level | null;
   quiet: boolean;
 }
 
@@ -132,7 +133,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
       case '--keep': o.keep = true; break;
       case '--log-level': {
         const level = String(val());
-        if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') throw new Error(`--log-level needs debug, info, warn or error\n\n${USAGE}`);
+        if (!isLevel(level)) throw new Error(`--log-level needs debug, info, warn or error\n\n${USAGE}`);
         o.logLevel = level;
         break;
       }

@@ -27,6 +27,11 @@ export interface LoggerOptions {
 }
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Whether `s` names a level (what CODEHIVE_LOG_LEVEL may be). */
+export function isLevel(s: string): s is Level {
+  return Object.hasOwn(ORDER, s);
+}
 // Check the size only every few writes: a stat per line would cost more than the write.
 const SIZE_CHECK_EVERY = 64;
 
@@ -34,7 +39,7 @@ export function createLogger(file: string, opts: LoggerOptions): Logger {
   const maxBytes = opts.maxBytes ?? 5 * 1024 * 1024;
   const keep = opts.keep ?? 3;
   const envLevel = process.env.CODEHIVE_LOG_LEVEL as Level | undefined;
-  const min = ORDER[envLevel && envLevel in ORDER ? envLevel : (opts.level ?? 'info')];
+  const min = ORDER[envLevel && isLevel(envLevel) ? envLevel : (opts.level ?? 'info')];
   let writes = 0;
 
   const rotateIfBig = () => {
