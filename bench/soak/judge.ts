@@ -129,7 +129,7 @@ export function judge(x: RunRecord): SoakReport {
   const limit = x.walLimitBytes;
   // One checkpoint's worth: what the biggest write batch (a full index) writes, measured as the size of the
   // reference database after its one full index.
-  const wal = { maxBytes: largest([0, ...x.samples.map((s) => s.walBytes)])!, limitBytes: limit, allowanceBytes: limit + x.refBytes, maxDbBytes: largest([0, ...x.samples.map((s) => s.dbBytes)])! };
+  const wal = { maxBytes: largest(x.samples.map((s) => s.walBytes)) ?? 0, limitBytes: limit, allowanceBytes: limit + x.refBytes, maxDbBytes: largest(x.samples.map((s) => s.dbBytes)) ?? 0 };
 
   const checks: Check[] = [];
   const check = (name: string, pass: boolean | null, detail: string) => checks.push({ name, status: pass === null ? 'SKIP' : pass ? 'PASS' : 'FAIL', detail });
