@@ -114,14 +114,36 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `codehive <args>` as a person would. */
-export function runCli(t: TestEnv, args: string[], cwd: string = REPO, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export interface NodeResult extends CliResult {
+  /** The signal that ended the child (its own abort, or `timeoutMs` running out), or null. */
+  signal: NodeJS.Signals | null;
+}
+
+export interface NodeRunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The child is killed (SIGTERM) after this long; give the test's own timeout a margin above it. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `node <args>` and resolves with how it ended; never rejects. Asynchronous on purpose: a test that
+ * waited in spawnSync held its vitest worker's event loop, whose progress reports to the runner then timed
+ * out ("Timeout calling onTaskUpdate", an error of the whole run) whenever the child ran long.
+ */
+export function runNode(args: string[], opts: NodeRunOptions = {}): Promise<NodeResult> {
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...t.env, ...extraEnv }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolvePromise({ code, stdout, stderr });
+    execFile(process.execPath, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 0, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const failed = err as (Error & { code?: unknown; signal?: NodeJS.Signals | null }) | null;
+      const code = failed ? (typeof failed.code === 'number' ? failed.code : 1) : 0;
+      resolvePromise({ code, signal: failed?.signal ?? null, stdout, stderr });
     });
   });
+}
+
+/** Runs `codehive <args>` as a person would. */
+export function runCli(t: TestEnv, args: string[], cwd: string = REPO, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], { cwd, env: { ...t.env, ...extraEnv } });
 }
 
 /** Starts a daemon in the foreground-ish way `codehive daemon` does, for tests that need its pid early. */

@@ -5,12 +5,11 @@
  * runs in a child process (compiled code, as the daemon runs it) so an abort shows as its exit status
  * instead of taking the test runner down.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/processes.js';
+import { REPO, runNode, type NodeResult } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'codehive-stop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +25,7 @@ function project(files: number): string {
 }
 
 /** Runs `body` (an async function of `indexer`, `root`) in a child process with a real store and indexer. */
-function runChild(root: string, body: string): { status: number | null; signal: string | null; stderr: string } {
+function runChild(root: string, body: string): Promise<NodeResult> {
   const script = join(dir, `child-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(
     script,
@@ -41,14 +40,13 @@ store.close();
 console.log('closed');
 `,
   );
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, signal: r.signal, stderr: r.stderr };
+  return runNode([script], { timeoutMs: 50_000 });
 }
 
 describe('closing the indexer with busy workers', () => {
-  it('in the middle of a full index: the process exits normally', () => {
+  it('in the middle of a full index: the process exits normally', async () => {
     const root = project(300);
-    const r = runChild(
+    const r = await runChild(
       root,
       `let parsing;
        const started = new Promise((resolve) => { parsing = resolve; });
@@ -59,6 +57,6 @@ describe('closing the indexer with busy workers', () => {
        if (!(outcome instanceof Error)) throw new Error('the index finished before the close: the case did not happen');`,
     );
     expect(r.stderr).not.toContain('terminate called');
-    expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
   });
 });

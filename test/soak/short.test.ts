@@ -5,16 +5,15 @@
  * `codehive stop`. It runs the compiled soak (dist/bench/soak.js) as a child process and asserts every
  * criterion the full soak prints, except the RSS slope (which needs minutes).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SoakReport } from '../../bench/soak/judge.js';
 import { DEFAULTS } from '../../bench/soak/options.js';
 import { makeSchedule, scheduleDigest } from '../../bench/soak/schedule.js';
+import { REPO, runNode } from '../helpers/processes.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 
 describe('soak (short form)', () => {
   it('the schedule is a function of the seed', () => {
@@ -39,11 +38,7 @@ describe('soak (short form)', () => {
           ...['--mutate-every', '900', '--reindex-every', '22', '--cli-index-every', '30', '--checkout-every', '25', '--churn-every', '9'],
           ...['--no-slope', '--quiet', '--json', jsonOut],
         ];
-        const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((res) =>
-          execFile(process.execPath, args, { cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: 170_000 }, (err, stdout, stderr) =>
-            res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-          ),
-        );
+        const { code, stdout, stderr } = await runNode(args, { timeoutMs: 170_000 });
         if (code !== 0) console.log(stdout, stderr);
         const report = JSON.parse(readFileSync(jsonOut, 'utf8')) as SoakReport;
         const status = Object.fromEntries(report.checks.map((c) => [c.name, `${c.status} ${c.detail}`]));
