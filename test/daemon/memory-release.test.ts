@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { HEAVY_JOB_BYTES, MemoryReleaser } from '../../daemon/memory-release.js';
 import { GcWatch } from '../../daemon/gc-watch.js';
 import { createLogger } from '../../packages/log/index.js';
-import { REPO, runNode } from '../helpers/processes.js';
+import { nodeOutput, REPO } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chv-mem-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,16 +32,9 @@ const after = process.memoryUsage.rss();
 console.log(JSON.stringify({ available: mallocTrimAvailable(), released, before, after, allocated, freed, kept: kept.length }));
 `;
 
-/** A child's stdout; its stderr as the error if it fails. */
-async function childOutput(args: string[]): Promise<string> {
-  const r = await runNode(args);
-  if (r.code !== 0 || r.signal) throw new Error(`child failed (${r.signal ?? r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
 describe('memory release', () => {
   it('malloc_trim returns freed, fragmented native memory to the system (glibc)', async () => {
-    const out = await childOutput(['--expose-gc', '--input-type=module', '-e', FRAGMENT_AND_TRIM]);
+    const out = await nodeOutput(['--expose-gc', '--input-type=module', '-e', FRAGMENT_AND_TRIM]);
     type Stats = { inUseBytes: number; freeBytes: number };
     const r = JSON.parse(out) as { available: boolean; released: boolean; before: number; after: number; allocated: Stats; freed: Stats };
     expect(r.available).toBe(true); // this machine runs glibc; musl or macOS would report false
@@ -68,7 +61,7 @@ await mallocTrim();
 console.log(JSON.stringify({ before, after: process.memoryUsage.rss() }));
 store.close();
 `;
-    const out = await childOutput(['--input-type=module', '-e', script]);
+    const out = await nodeOutput(['--input-type=module', '-e', script]);
     const r = JSON.parse(out) as { before: number; after: number };
     expect(r.before - r.after).toBeGreaterThan(20 * 1024 * 1024);
   });

@@ -141,6 +141,13 @@ export function runNode(args: string[], opts: NodeRunOptions = {}): Promise<Node
   });
 }
 
+/** `runNode`'s stdout, or an error with the child's stderr when it did not exit 0. */
+export async function nodeOutput(args: string[], opts: NodeRunOptions = {}): Promise<string> {
+  const r = await runNode(args, opts);
+  if (r.code !== 0 || r.signal) throw new Error(`child failed (${r.signal ?? r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
 /** Runs `codehive <args>` as a person would. */
 export function runCli(t: TestEnv, args: string[], cwd: string = REPO, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runNode([BIN, ...args], { cwd, env: { ...t.env, ...extraEnv } });

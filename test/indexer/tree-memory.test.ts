@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, runNode } from '../helpers/processes.js';
+import { nodeOutput, REPO } from '../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'codehive-trees-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,9 +54,7 @@ await pool.close();
 console.log(JSON.stringify(rss));
 `,
   );
-  const r = await runNode(['--expose-gc', script], { timeoutMs: CHILD_TIMEOUT_MS });
-  if (r.code !== 0 || r.signal) throw new Error(`child failed (${r.signal ?? r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as number[];
+  return JSON.parse(await nodeOutput(['--expose-gc', script], { timeoutMs: CHILD_TIMEOUT_MS })) as number[];
 }
 
 /**
