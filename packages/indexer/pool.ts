@@ -6,6 +6,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { CodehiveError } from '../protocol/index.js';
+import { isNativeModuleNotBuilt, nativeModuleNotBuilt } from '../config/native-modules.js';
 import { compiledWorkerUrl } from '../config/worker-url.js';
 import { STOP_WORKER, type HeapReport, type ThreadHeap } from './worker-reply.js';
 
@@ -249,16 +250,16 @@ export class WorkerPool {
       this.pump();
       this.armIdleRetire();
     });
-    const fail = (why: string) => {
+    const fail = (why: string, err?: Error) => {
       const i = this.slots.indexOf(slot);
       if (i === -1) return;
       this.slots.splice(i, 1);
       if (!this.closed) this.log.warn(`${this.name} died`, { why });
-      slot.current?.reject(new CodehiveError('INTERNAL', `${this.name} died: ${why}`));
+      slot.current?.reject(err && isNativeModuleNotBuilt(err) ? nativeModuleNotBuilt(this.name, err) : new CodehiveError('INTERNAL', `${this.name} died: ${why}`));
       slot.current = null;
       if (!this.closed) this.pump();
     };
-    worker.on('error', (err) => fail(err.message));
+    worker.on('error', (err) => fail(err.message, err));
     worker.on('exit', (code) => fail(`exit ${code}`));
     worker.unref();
     this.slots.push(slot);

@@ -5,6 +5,7 @@
  */
 export type ErrorCode =
   | 'CONFIG_INVALID' // a setting (env var, flag) has a value we refuse
+  | 'NOT_BUILT' // a dependency's native code was never built (its install script did not run)
   | 'BAD_REQUEST' // malformed body or arguments
   | 'UNKNOWN_TOOL'
   | 'UNKNOWN_ROUTE'
@@ -25,6 +26,7 @@ export type ErrorCode =
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
+  NOT_BUILT: 500,
   BAD_REQUEST: 400,
   UNKNOWN_TOOL: 404,
   UNKNOWN_ROUTE: 404,

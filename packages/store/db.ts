@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
+import { isNativeModuleNotBuilt, nativeModuleNotBuilt } from '../config/native-modules.js';
 import { CodehiveError } from '../protocol/index.js';
 import { Checkpointer, type CheckpointReply } from './checkpointer.js';
 import { QueryMemo } from './memo.js';
@@ -66,6 +67,7 @@ export class Store {
     try {
       db = new Database(path);
     } catch (err) {
+      if (isNativeModuleNotBuilt(err)) throw nativeModuleNotBuilt('better-sqlite3', err);
       throw new CodehiveError('INTERNAL', `cannot open the database ${path}: ${(err as Error).message}`);
     }
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
