@@ -27,7 +27,8 @@ export function isNativeModuleNotBuilt(err: unknown): boolean {
  * what failed to load (a module, or the thread that loads tree-sitter and its grammars).
  */
 export function nativeModuleNotBuilt(who: string, err: unknown): CodehiveError {
-  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  // The loaders' first line, without the list of paths `bindings` announces there.
+  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/\s*Tried:$/, '');
   return new CodehiveError(
     'NOT_BUILT',
     `${who}: native code not built (${first}); an install script did not run — npm 12 runs only those package.json's allowScripts allows, and --ignore-scripts runs none. ` +

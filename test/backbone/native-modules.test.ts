@@ -41,7 +41,7 @@ describe('native code that was never built', () => {
   it('says what to run, naming every module package.json allows to build', () => {
     const err = nativeModuleNotBuilt('better-sqlite3', thrown(() => require('bindings')({ bindings: 'better_sqlite3.node', module_root: empty })));
     expect(err.code).toBe('NOT_BUILT');
-    expect(err.message).toContain('better-sqlite3: native code not built (Could not locate the bindings file');
+    expect(err.message).toContain('better-sqlite3: native code not built (Could not locate the bindings file.);');
     expect(err.message).toContain(`npm rebuild ${NATIVE_MODULES.join(' ')}`);
     expect(err.message.split('\n')).toHaveLength(1); // not the loader's thirteen paths
     // The list is package.json's allowScripts: one changes, so must the other.
