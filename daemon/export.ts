@@ -64,31 +64,24 @@ export async function streamExport(d: Daemon, query: Record<string, string>, res
     return !now || now.snapshot !== snapshot || now.indexedAt !== project.indexedAt;
   };
   let mixed = changed();
-  let nodes = 0;
-  let edges = 0;
+  type Row = Record<string, unknown> & { id: number };
+  /** Streams one table's rows of the snapshot page by page, yielding between pages; returns how many. */
+  const streamRows = async (page: typeof nodePage, line: (r: Row) => unknown): Promise<number> => {
+    let count = 0;
+    for (let after = 0; !gone() && !mixed; ) {
+      const rows = page.all(snapshot, after) as Row[];
+      for (const r of rows) await write(line(r));
+      count += rows.length;
+      mixed = changed();
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]!.id;
+      await yieldToLoop();
+    }
+    return count;
+  };
   await write({ type: 'project', root: project.root, name: project.name, indexedAt: project.indexedAt, gitHead: project.gitHead });
-  for (let after = 0; !gone() && !mixed; ) {
-    const rows = nodePage.all(snapshot, after) as Array<Record<string, unknown> & { id: number }>;
-    for (const r of rows) {
-      await write({ type: 'node', id: r.id, kind: r.kind, name: r.name, qname: r.qname, file: r.file, startLine: r.start_line, endLine: r.end_line });
-    }
-    nodes += rows.length;
-    mixed = changed();
-    if (rows.length < PAGE) break;
-    after = rows[rows.length - 1]!.id;
-    await yieldToLoop();
-  }
-  for (let after = 0; !gone() && !mixed; ) {
-    const rows = edgePage.all(snapshot, after) as Array<Record<string, unknown> & { id: number }>;
-    for (const r of rows) {
-      await write({ type: 'edge', edge: r.type, source: r.src, target: r.dst, line: r.line ?? undefined, strategy: r.strategy ?? undefined, confidence: r.confidence ?? undefined });
-    }
-    edges += rows.length;
-    mixed = changed();
-    if (rows.length < PAGE) break;
-    after = rows[rows.length - 1]!.id;
-    await yieldToLoop();
-  }
+  const nodes = await streamRows(nodePage, (r) => ({ type: 'node', id: r.id, kind: r.kind, name: r.name, qname: r.qname, file: r.file, startLine: r.start_line, endLine: r.end_line }));
+  const edges = await streamRows(edgePage, (r) => ({ type: 'edge', edge: r.type, source: r.src, target: r.dst, line: r.line ?? undefined, strategy: r.strategy ?? undefined, confidence: r.confidence ?? undefined }));
   if (gone()) return;
   if (mixed) {
     d.log.info('export interrupted by an index job', { root: project.root });

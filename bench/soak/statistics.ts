@@ -85,16 +85,13 @@ export const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
  * spread into arguments, the ~150k call records of a 32-session, 30-minute soak overflowed the stack and the
  * run ended without its report.
  */
-export function smallest(xs: Iterable<number | null>): number | null {
+function extreme(xs: Iterable<number | null>, beats: (x: number, m: number) => boolean): number | null {
   let m: number | null = null;
-  for (const x of xs) if (x !== null && (m === null || x < m)) m = x;
+  for (const x of xs) if (x !== null && (m === null || beats(x, m))) m = x;
   return m;
 }
-export function largest(xs: Iterable<number | null>): number | null {
-  let m: number | null = null;
-  for (const x of xs) if (x !== null && (m === null || x > m)) m = x;
-  return m;
-}
+export const smallest = (xs: Iterable<number | null>) => extreme(xs, (x, m) => x < m);
+export const largest = (xs: Iterable<number | null>) => extreme(xs, (x, m) => x > m);
 const roundedOrNull = (x: number | null) => (x === null ? null : round1(x));
 export const minOf = (xs: Array<number | null>) => roundedOrNull(smallest(xs));
 export const maxOf = (xs: Array<number | null>) => roundedOrNull(largest(xs));
