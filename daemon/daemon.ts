@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { exposeGc } from '../packages/config/heap.js';
 import type { CachePaths, DaemonSettings } from '../packages/config/index.js';
 import { removeRegistration, writeRegistration } from '../packages/config/registration.js';
 import type { Indexer, IndexerThreads } from '../packages/indexer/api.js';
@@ -120,7 +121,7 @@ export class Daemon {
     });
     this.memory = new MemoryReleaser(() => this.jobs.busy, this.log, {
       beforeTrim: () => this.store.releaseMemory(),
-      majorCollections: () => this.gc.majorCollections,
+      collectGarbage: exposeGc(),
     });
     this.jobs.onIdle(() => {
       this.touch();

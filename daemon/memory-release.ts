@@ -1,18 +1,20 @@
 /**
  * Trims malloc's arenas (packages/config/glibc-malloc.ts) after indexing: a few seconds after a job ends, when
- * the parse workers that did heavy work have been replaced and V8 has had a chance to free the job's garbage,
- * if no job runs by then. Agents that keep editing keep jobs coming (the 16-session soak: one every 1-2 s,
+ * the parse workers that did heavy work have been replaced, if no job runs by then. Agents that keep editing keep jobs coming (the 16-session soak: one every 1-2 s,
  * rarely 3 s apart), so a trim waits for quiet at most MAX_WAIT_MS. And trims are MIN_INTERVAL_MS apart:
  * malloc_trim holds each arena's lock while it walks it, so the main thread's allocations wait for it
  * (10-28 ms for ~100 MB of fragmented arena); after every one-file edit that is a stall for little gain.
  * Status shows what each trim gave back. A trim first runs `beforeTrim` (the daemon empties SQLite's page
  * cache there, so what it held is part of what malloc_trim returns).
  *
- * After a heavy job the trim also waits for the main thread's next major collection (when the daemon counts
- * them): the job leaves 10-25 MB of garbage on the main heap, and the native memory its objects hold (SQLite
- * rows, buffers) is freed only when V8 collects them, 5-10 s later under a 16-session soak's load. A trim
- * before that returned the worker's memory but not this, which then stayed resident until the next trim
- * 15-30 s on (the soak's samples right after such trims: 10-30 MB above the resting baseline).
+ * A trim first collects the main thread's garbage (`collectGarbage`, a full V8 collection: 20-30 ms on the
+ * 16-session soak's daemon, at most once per MIN_INTERVAL_MS). A job leaves 10-25 MB of garbage on the main
+ * heap, and the native memory its objects hold (SQLite rows, buffers) is freed only when V8 collects them;
+ * left to V8, that came 5-10 s after a heavy job under the soak's load, so the trim had to wait for it, and
+ * the main heap sat anywhere from what was live to the 30 % above it that the heap-growing limit allows
+ * (packages/config/heap.ts), plus the pages V8 had grown into: the soak's settled samples swung 45-68 MB on
+ * the main heap alone, and drifted up for minutes after each daemon restart (10-minute runs of seed 1151
+ * judged 1.26-1.77 MB/min; collected at each trim, -0.44 ± 0.24).
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/glibc-malloc.js';
 import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
@@ -36,7 +38,8 @@ export interface MemoryReleaseStats {
   /** False without glibc: nothing is trimmed. */
   available: boolean;
   trims: number;
-  last: { at: number; releasedBytes: number; ms: number } | null;
+  /** The last trim: what it gave back, its time in all, and the pause of the collection before it. */
+  last: { at: number; releasedBytes: number; ms: number; gcMs: number | null } | null;
   /**
    * Index jobs that ended since the last trim (or, heavy ones, less than a release delay before it), and the
    * bytes their parse workers read: a job's memory (parse workers, freed native memory) stays until the next
@@ -50,10 +53,10 @@ export interface ReleaseOptions {
   /** Frees what the process caches itself, right before each trim (the daemon: SQLite's page cache). */
   beforeTrim?: () => void;
   /**
-   * Major collections of the main thread so far (daemon/gc-watch.ts): a heavy job is settled only once one
-   * has run since it ended. Unset: a delay after it is enough.
+   * A full garbage collection of the main thread's heap (the daemon: V8's `gc()`), before each trim; the
+   * trim then waits a turn of the event loop, where Node runs the finalizers that free native memory.
    */
-  majorCollections?: () => number;
+  collectGarbage?: () => void;
   delayMs?: number;
   maxWaitMs?: number;
   minIntervalMs?: number;
@@ -62,8 +65,6 @@ export interface ReleaseOptions {
 interface HeavyJob {
   at: number;
   bytes: number;
-  /** The main thread's major collections when it ended. */
-  collections: number;
 }
 
 export class MemoryReleaser {
@@ -82,7 +83,7 @@ export class MemoryReleaser {
   private readonly maxWaitMs: number;
   private readonly minIntervalMs: number;
   private readonly beforeTrim: () => void;
-  private readonly majorCollections: (() => number) | null;
+  private readonly collectGarbage: (() => void) | null;
 
   constructor(
     private readonly busy: () => boolean,
@@ -93,7 +94,7 @@ export class MemoryReleaser {
     this.maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
     this.minIntervalMs = opts.minIntervalMs ?? MIN_INTERVAL_MS;
     this.beforeTrim = opts.beforeTrim ?? (() => {});
-    this.majorCollections = opts.majorCollections ?? null;
+    this.collectGarbage = opts.collectGarbage ?? null;
   }
 
   /** An index job ended; its parse workers read this many bytes (counted for status; `schedule` comes once idle). */
@@ -101,24 +102,21 @@ export class MemoryReleaser {
     this.jobsSinceTrim++;
     this.bytesReadSinceTrim += bytesRead;
     if (bytesRead > HEAVY_JOB_BYTES) {
-      const job = { at: Date.now(), bytes: bytesRead, collections: this.majorCollections?.() ?? 0 };
-      this.recentHeavy = [...this.settlingHeavy(), job];
+      this.recentHeavy = [...this.settlingHeavy(), { at: Date.now(), bytes: bytesRead }];
     }
   }
 
-  /** Heavy jobs that ended less than a delay ago, or with no major collection of the main thread since. */
+  /** Heavy jobs that ended less than a delay ago. */
   private settlingHeavy(): HeavyJob[] {
     const now = Date.now();
-    const collections = this.majorCollections?.() ?? Infinity;
-    return this.recentHeavy.filter((j) => now - j.at < this.delayMs || collections <= j.collections);
+    return this.recentHeavy.filter((j) => now - j.at < this.delayMs);
   }
 
   /**
    * The daemon went idle after jobs: trim after the delay (and no sooner than minInterval after the last
    * trim). A trim already pending keeps its time (jobs every second would otherwise push it back forever);
    * if a job runs when it is due, or a heavy one is still settling (its extra parse workers and trees are
-   * being freed, or its garbage waits for a major collection), it waits another delay, up to maxWaitMs since
-   * the last trim.
+   * being freed), it waits another delay, up to maxWaitMs since the last trim.
    */
   schedule(): void {
     if (this.timer || !mallocTrimAvailable()) return;
@@ -140,6 +138,7 @@ export class MemoryReleaser {
     this.recentHeavy = this.settlingHeavy();
     this.jobsSinceTrim = this.recentHeavy.length;
     this.bytesReadSinceTrim = this.recentHeavy.reduce((n, j) => n + j.bytes, 0);
+    const gcMs = await this.collect();
     try {
       this.beforeTrim();
     } catch (err) {
@@ -150,8 +149,18 @@ export class MemoryReleaser {
     const releasedBytes = Math.max(0, before - process.memoryUsage.rss());
     this.trims++;
     this.lastAt = Date.now();
-    this.last = { at: this.lastAt, releasedBytes, ms: Math.round(ms * 10) / 10 };
-    this.log.debug('malloc trimmed', { releasedMb: Math.round(releasedBytes / 1048576), ms: this.last.ms });
+    this.last = { at: this.lastAt, releasedBytes, ms: round1(ms), gcMs };
+    this.log.debug('malloc trimmed', { releasedMb: Math.round(releasedBytes / 1048576), ms: this.last.ms, gcMs });
+  }
+
+  /** The collection before a trim, and the turn of the event loop after it; its pause in ms (null: none). */
+  private async collect(): Promise<number | null> {
+    if (!this.collectGarbage) return null;
+    const t0 = performance.now();
+    this.collectGarbage();
+    const ms = round1(performance.now() - t0);
+    await new Promise((resolve) => setImmediate(resolve));
+    return ms;
   }
 
   stats(): MemoryReleaseStats {
@@ -169,3 +178,5 @@ export class MemoryReleaser {
     this.timer = null;
   }
 }
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
