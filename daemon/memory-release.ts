@@ -1,20 +1,20 @@
 /**
  * Trims malloc's arenas (packages/config/glibc-malloc.ts) after indexing: a few seconds after a job ends, when
- * the parse workers that did heavy work have been replaced, if no job runs by then. Agents that keep editing keep jobs coming (the 16-session soak: one every 1-2 s,
- * rarely 3 s apart), so a trim waits for quiet at most MAX_WAIT_MS. And trims are MIN_INTERVAL_MS apart:
- * malloc_trim holds each arena's lock while it walks it, so the main thread's allocations wait for it
- * (10-28 ms for ~100 MB of fragmented arena); after every one-file edit that is a stall for little gain.
- * Status shows what each trim gave back. A trim first runs `beforeTrim` (the daemon empties SQLite's page
- * cache there, so what it held is part of what malloc_trim returns).
+ * the parse workers that did heavy work have been replaced, if no job runs by then. Agents that keep editing
+ * keep jobs coming (the 16-session soak: one every 1-2 s, rarely 3 s apart), so a trim waits for quiet at
+ * most MAX_WAIT_MS. And trims are MIN_INTERVAL_MS apart: malloc_trim holds each arena's lock while it walks
+ * it, so the main thread's allocations wait for it (10-28 ms for ~100 MB of fragmented arena); after every
+ * one-file edit that is a stall for little gain. Status shows what each trim gave back.
  *
  * A trim first collects the main thread's garbage (`collectGarbage`, a full V8 collection: 20-30 ms on the
- * 16-session soak's daemon, at most once per MIN_INTERVAL_MS). A job leaves 10-25 MB of garbage on the main
- * heap, and the native memory its objects hold (SQLite rows, buffers) is freed only when V8 collects them;
- * left to V8, that came 5-10 s after a heavy job under the soak's load, so the trim had to wait for it, and
- * the main heap sat anywhere from what was live to the 30 % above it that the heap-growing limit allows
+ * 16-session soak's daemon), then runs `beforeTrim` (the daemon empties SQLite's page cache there, so what it
+ * held is part of what malloc_trim returns). A job leaves 10-25 MB of garbage on the main heap, and the
+ * native memory its objects hold (SQLite rows, buffers) is freed only when V8 collects them. Left to V8, that
+ * came 5-10 s after a heavy job under the soak's load (the trim waited for it), and between V8's collections
+ * the main heap held anything from what was live to the 30 % above it that the heap-growing limit allows
  * (packages/config/heap.ts), plus the pages V8 had grown into: the soak's settled samples swung 45-68 MB on
- * the main heap alone, and drifted up for minutes after each daemon restart (10-minute runs of seed 1151
- * judged 1.26-1.77 MB/min; collected at each trim, -0.44 ± 0.24).
+ * the main heap alone and drifted up for minutes after each daemon start (10-minute runs of seed 1151 judged
+ * 1.26-1.77 MB/min; with the collection, -0.44 and 0.52).
  */
 import { mallocTrim, mallocTrimAvailable } from '../packages/config/glibc-malloc.js';
 import { PARSE_BATCH_BYTES } from '../packages/indexer/index.js';
