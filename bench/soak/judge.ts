@@ -96,6 +96,8 @@ export interface SoakReport {
     symbolsPerMin: number | null;
   };
   heap: { slopeMbPerMin: number | null; max: number | null };
+  /** The daemons' malloc trims the samples saw, and the pauses of the collections before them (ms). */
+  trims: { count: number; gcMsMedian: number | null; gcMsMax: number | null };
   /**
    * Slopes (MB/min, same tail) of the committed V8 heaps by thread, of the anonymous memory outside them, and
    * of what malloc holds there: in use (memory kept) and free (freed, resident until a trim or reused).
@@ -182,6 +184,7 @@ export function judge(x: RunRecord): SoakReport {
     events: x.events,
     rss,
     heap: memory.heap,
+    trims: trimsOf(x.samples),
     anonParts: memory.anonParts,
     fds,
     wal,
@@ -323,6 +326,18 @@ function memoryOf(samples: Sample[], { segments, tail }: Lifetimes): Pick<SoakRe
       mallocFree: part((s) => s.mallocFreeMb),
     },
   };
+}
+
+/** Each trim once, as the first sample of its daemon to count it shows it. */
+function trimsOf(samples: Sample[]): SoakReport['trims'] {
+  const seen = new Map<string, number | null>();
+  for (const s of samples) {
+    if (s.pid === null || !s.trims) continue;
+    const key = `${s.pid}:${s.trims}`;
+    if (!seen.has(key)) seen.set(key, s.trimGcMs);
+  }
+  const pauses = [...seen.values()].filter((ms): ms is number => ms !== null);
+  return { count: seen.size, gcMsMedian: pauses.length ? pct(pauses, 50) : null, gcMsMax: maxOf(pauses) };
 }
 
 /**

@@ -26,6 +26,7 @@ export function formatReport(r: SoakReport): string {
     `  of which anonymous (heaps, malloc) max ${r.rss.anonMax} MB, slope ${r.rss.anonSlopeMbPerMin ?? 'n/a'} MB/min; file-backed (mmap'ed graph.db, code) max ${r.rss.fileMax} MB, slope ${r.rss.fileSlopeMbPerMin ?? 'n/a'} MB/min`,
     `  anonymous slope by part (MB/min): V8 heaps committed — main ${r.anonParts.mainHeap ?? 'n/a'}, parse workers ${r.anonParts.parseHeap ?? 'n/a'}, resolve worker ${r.anonParts.resolveHeap ?? 'n/a'}, read thread ${r.anonParts.readHeap ?? 'n/a'}; outside the heaps (malloc: SQLite, tree-sitter, buffers) ${r.anonParts.outsideHeaps ?? 'n/a'}, of which malloc in use ${r.anonParts.mallocInUse ?? 'n/a'}, malloc free ${r.anonParts.mallocFree ?? 'n/a'}`,
   );
+  L.push(`malloc trims seen: ${r.trims.count}; the main thread's collection before each: median ${r.trims.gcMsMedian ?? 'n/a'} ms, max ${r.trims.gcMsMax ?? 'n/a'} ms`);
   L.push(`fds: files/pipes/watchers ${r.fds.nonSocketMin}–${r.fds.nonSocketMax}, drift ${r.fds.drift ?? 'n/a'}; event loops (main + workers) ≤ ${r.fds.loopsMax ?? 'n/a'}; sockets per attached session ≤ ${r.fds.maxSocketsPerSession ?? 'n/a'}`);
   L.push(`WAL: max ${mib(r.wal.maxBytes)} (limit ${mib(r.wal.limitBytes)}, allowance ${mib(r.wal.allowanceBytes)}); db max ${mib(r.wal.maxDbBytes)}`);
   L.push(`event loop: worst steady window p99 ${r.eventLoop.maxP99Ms ?? 'n/a'} ms (t=${r.eventLoop.worstWindowAtSec ?? '-'} s), max delay over the run ${r.eventLoop.maxMs ?? 'n/a'} ms`);

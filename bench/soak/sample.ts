@@ -31,6 +31,8 @@ export interface Sample {
   mallocFreeMb: number | null;
   /** malloc trims the daemon has run so far (daemon/memory-release.ts). */
   trims: number | null;
+  /** The main thread's collection right before the daemon's last trim: its pause (ms; null: none yet). */
+  trimGcMs: number | null;
   /** Files parsed by the index jobs that ended since the daemon's last trim (null: it does not say). */
   bytesReadSinceTrim: number | null;
   fds: number | null;
@@ -73,6 +75,7 @@ export async function lookAtDaemon(cacheDir: string): Promise<DaemonLook> {
     mallocInUseMb: null,
     mallocFreeMb: null,
     trims: null,
+    trimGcMs: null,
     bytesReadSinceTrim: null,
     fds: null,
     sockets: null,
@@ -123,6 +126,7 @@ function fromStatus(st: DaemonStatus): Partial<DaemonLook> {
     mallocInUseMb: mb(st.memory.malloc?.inUseBytes),
     mallocFreeMb: mb(st.memory.malloc?.freeBytes),
     trims: st.memory.release?.trims ?? null,
+    trimGcMs: st.memory.release?.last?.gcMs ?? null,
     // Without trims (no glibc) the count only grows: settle by time instead.
     bytesReadSinceTrim: st.memory.release?.available ? (st.memory.release.bytesReadSinceTrim ?? null) : null,
     loop: st.eventLoop ?? null,

@@ -29,6 +29,7 @@ function sample(t: number, over: Partial<Sample> = {}): Sample {
     mallocInUseMb: 40,
     mallocFreeMb: 10,
     trims: Math.floor(t / 30_000),
+    trimGcMs: Math.floor(t / 30_000) ? 20 + (Math.floor(t / 30_000) % 3) : null,
     bytesReadSinceTrim: 0,
     fds: 40,
     sockets: 16,
@@ -101,6 +102,15 @@ describe('the soak judge', () => {
     expect(report.checks.filter((c) => c.status !== 'PASS').map((c) => `${c.status} ${c.name}`)).toEqual(['SKIP recovery after each daemon kill < 3 s']);
     expect(report.rss.slopeMbPerMin).toBe(0);
     expect(report.calls.failed).toBe(0);
+  });
+
+  test("counts each trim once per daemon, with the pause of the collection before it", () => {
+    // One trim every 30 s, each seen by 10 samples: 10 in the first daemon (to 300 s); the restarted one
+    // counts from 0 again, so its trims repeat the old counts and are new trims all the same: 10 more.
+    const run = withKill(cleanRun(), 300, 500);
+    for (const s of run.samples) if (s.pid === 200) Object.assign(s, { trims: Math.floor((s.t - 300_000) / 30_000), trimGcMs: 35 });
+    const trims = judge(run).trims;
+    expect(trims).toEqual({ count: 20, gcMsMedian: 22, gcMsMax: 35 }); // pauses 20-22 ms ×10, then 35 ×10
   });
 
   test('a failed read fails the read criterion only, and is listed by message', () => {

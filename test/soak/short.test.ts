@@ -57,6 +57,9 @@ describe('soak (short form)', () => {
         expect(report.events.checkout).toBeGreaterThanOrEqual(1);
         expect(report.calls.total).toBeGreaterThan(100);
         expect(report.graph.nodes).toBeGreaterThan(100);
+        // The daemon gave memory back after jobs, each time after collecting the main thread's garbage.
+        expect(report.trims.count).toBeGreaterThanOrEqual(1);
+        expect(report.trims.gcMsMax).toBeGreaterThan(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
