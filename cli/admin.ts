@@ -178,7 +178,7 @@ function trimLine(r: DaemonStatus['memory']['release']): string {
   if (!r.available) return 'unavailable (no glibc): freed native memory stays with the allocator';
   if (!r.last) return 'none yet (one runs a few seconds after an index job ends)';
   const since = r.jobsSinceTrim === 0 ? 'no index job since' : `${r.jobsSinceTrim} index job${r.jobsSinceTrim === 1 ? '' : 's'} (${bytes(r.bytesReadSinceTrim)} of source read) since`;
-  return `${r.trims} after indexing; the last ${ago(r.last.at)} gave back ${bytes(r.last.releasedBytes)} in ${r.last.ms} ms${r.last.gcMs === null ? '' : ` (${r.last.gcMs} ms of it collecting garbage)`}; ${since}`;
+  return `${r.trims} after indexing; the last ${ago(r.last.at)} gave back ${bytes(r.last.releasedBytes)} in ${r.last.ms} ms${typeof r.last.gcMs === 'number' ? ` (${r.last.gcMs} ms of it collecting garbage)` : ''}; ${since}`;
 }
 
 function bytes(n: number): string {
